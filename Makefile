@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh Debian 12 machine (root):
+#   make demo   build the local lab and run the main job on it
+#   make test   run the whole test suite (what CI runs)
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+REPORTS := reports
+
+.PHONY: setup demo test lint unit molecule lab-down clean bench
+
+setup:
+	@tools/setup-machine
+
+demo: setup
+	tier3 lab up
+	tier3 validate inventory/lab
+	ansible-playbook -i inventory/lab playbooks/preflight.yml
+	ansible-playbook -i inventory/lab playbooks/site.yml
+	ansible-playbook -i inventory/lab playbooks/site.yml --check --diff
+	tier3 validate inventory/lab --format json --output $(REPORTS)/findings.json
+	tier3 validate inventory/lab --format junit --output $(REPORTS)/findings.junit.xml
+	tier3 validate inventory/lab --format html --output $(REPORTS)/findings.html
+	@echo "demo: findings report written to $(CURDIR)/$(REPORTS)/findings.html (json, junit beside it)"
+
+lint: setup
+	yamllint -s .
+	ansible-lint --profile production
+	ruff check tools tests bench plugins
+	mypy
+
+unit: setup
+	pytest tests
+
+molecule: setup
+	cd $(CURDIR) && molecule test -s baseline
+
+test: lint unit molecule
+
+bench: setup
+	python bench/preflight
+	python bench/parsers
+
+lab-down: setup
+	tier3 lab down

@@ -1,0 +1,241 @@
+"""The site as declared in the inventory (or as observed on the hosts), after schema validation.
+
+Built by ``tier3.schema`` from an Ansible inventory; read by ``tier3.rules``. Every object keeps
+the ``Location`` (file and key path) it was declared at, so a finding can name the line to fix.
+Names are unique per kind across the whole topology (the loader checks this).
+
+Inventory variables (see docs/inventory.md):
+- ``tier3_sites``   sites -> feeds, racks (-> PDUs), switches, SAN fabrics
+- ``tier3_host``    per host: site, rack, BMC, power supplies, bonds, RAID, multipath LUNs, capacity
+- ``tier3_vips``    virtual IPs with VRRP router id, network and member priorities
+- ``tier3_firewall_pairs``  firewall HA pairs: members and platform
+- ``tier3_load``    declared peak load per service group (for N+1 capacity)
+Service groups (mx, imap, archive, dns, lb, firewall) are ordinary inventory groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tier3.model.finding import Location
+
+NOWHERE = Location("<unknown>")
+
+# The inventory groups that form redundant sets; each must spread over racks and feeds.
+SERVICE_GROUPS: tuple[str, ...] = ("mx", "imap", "archive", "dns", "lb", "firewall")
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    site: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Pdu:
+    name: str
+    feed: str
+    rack: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Rack:
+    name: str
+    site: str
+    pdus: tuple[Pdu, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Switch:
+    name: str
+    site: str
+    rack: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Fabric:
+    """A SAN fabric (independent switching domain); multipath paths must span two."""
+
+    name: str
+    site: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    feeds: tuple[Feed, ...] = ()
+    racks: tuple[Rack, ...] = ()
+    switches: tuple[Switch, ...] = ()
+    fabrics: tuple[Fabric, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Bmc:
+    address: str
+    protocol: str  # "redfish" | "ipmi"
+    username: str = ""
+    password_is_vaulted: bool = False  # True when the password is a vault reference, never the value
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class PowerSupply:
+    name: str
+    pdu: str
+    capacity_watts: int = 0
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class BondMember:
+    interface: str
+    switch: str
+    port: str = ""
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Bond:
+    name: str
+    mode: str  # active-backup, 802.3ad, balance-xor, ...
+    members: tuple[BondMember, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class RaidArray:
+    name: str
+    level: str  # raid0, raid1, raid5, raid6, raid10, linear
+    devices: tuple[str, ...] = ()
+    spares: tuple[str, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class MultipathPath:
+    device: str
+    fabric: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class MultipathLun:
+    name: str
+    wwid: str
+    paths: tuple[MultipathPath, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    groups: frozenset[str] = frozenset()
+    site: str = ""
+    rack: str = ""
+    bmc: Bmc | None = None
+    power_supplies: tuple[PowerSupply, ...] = ()
+    power_draw_watts: int = 0
+    bonds: tuple[Bond, ...] = ()
+    raid_arrays: tuple[RaidArray, ...] = ()
+    multipath_luns: tuple[MultipathLun, ...] = ()
+    capacity: dict[str, int] = field(default_factory=dict)  # service group -> units it can serve
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class VipMember:
+    host: str
+    priority: int
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Vip:
+    name: str
+    address: str
+    network: str
+    vrid: int
+    members: tuple[VipMember, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class FirewallPair:
+    name: str
+    platform: str
+    members: tuple[str, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class ServiceLoad:
+    """Declared peak load of a service group, in the same unit as hosts' ``capacity``."""
+
+    group: str
+    load: int
+    unit: str = "units"
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Everything the redundancy rules look at, with lookups by name."""
+
+    sites: tuple[Site, ...] = ()
+    hosts: tuple[Host, ...] = ()
+    vips: tuple[Vip, ...] = ()
+    firewall_pairs: tuple[FirewallPair, ...] = ()
+    loads: tuple[ServiceLoad, ...] = ()
+    source: str = ""  # the inventory path it was read from
+
+    def host(self, name: str) -> Host | None:
+        return self._hosts_by_name().get(name)
+
+    def group(self, name: str) -> tuple[Host, ...]:
+        """Hosts in an inventory group, in inventory order."""
+        return tuple(h for h in self.hosts if name in h.groups)
+
+    def pdu(self, name: str) -> Pdu | None:
+        return self._index()[0].get(name)
+
+    def rack(self, name: str) -> Rack | None:
+        return self._index()[1].get(name)
+
+    def switch(self, name: str) -> Switch | None:
+        return self._index()[2].get(name)
+
+    def fabric(self, name: str) -> Fabric | None:
+        return self._index()[3].get(name)
+
+    def feed_of(self, pdu_name: str) -> str | None:
+        pdu = self.pdu(pdu_name)
+        return None if pdu is None else pdu.feed
+
+    def feeds_of_host(self, host: Host) -> frozenset[str]:
+        """The power feeds a host's supplies draw from (unknown PDUs ignored)."""
+        return frozenset(f for f in (self.feed_of(p.pdu) for p in host.power_supplies) if f)
+
+    # Lookups are built once per Topology (frozen dataclass: cache in __dict__ directly).
+    def _hosts_by_name(self) -> dict[str, Host]:
+        cached = self.__dict__.get("_hosts_cache")
+        if cached is None:
+            cached = {h.name: h for h in self.hosts}
+            object.__setattr__(self, "_hosts_cache", cached)
+        return cached  # type: ignore[no-any-return]
+
+    def _index(self) -> tuple[dict[str, Pdu], dict[str, Rack], dict[str, Switch], dict[str, Fabric]]:
+        cached = self.__dict__.get("_index_cache")
+        if cached is None:
+            pdus = {p.name: p for s in self.sites for r in s.racks for p in r.pdus}
+            racks = {r.name: r for s in self.sites for r in s.racks}
+            switches = {w.name: w for s in self.sites for w in s.switches}
+            fabrics = {f.name: f for s in self.sites for f in s.fabrics}
+            cached = (pdus, racks, switches, fabrics)
+            object.__setattr__(self, "_index_cache", cached)
+        return cached  # type: ignore[no-any-return]
