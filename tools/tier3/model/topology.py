@@ -227,7 +227,7 @@ class Topology:
         if cached is None:
             cached = {h.name: h for h in self.hosts}
             object.__setattr__(self, "_hosts_cache", cached)
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def _index(self) -> tuple[dict[str, Pdu], dict[str, Rack], dict[str, Switch], dict[str, Fabric]]:
         cached = self.__dict__.get("_index_cache")
@@ -238,4 +238,4 @@ class Topology:
             fabrics = {f.name: f for s in self.sites for f in s.fabrics}
             cached = (pdus, racks, switches, fabrics)
             object.__setattr__(self, "_index_cache", cached)
-        return cached  # type: ignore[no-any-return]
+        return cached
