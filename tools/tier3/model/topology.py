@@ -193,6 +193,8 @@ class Topology:
     firewall_pairs: tuple[FirewallPair, ...] = ()
     loads: tuple[ServiceLoad, ...] = ()
     source: str = ""  # the inventory path it was read from
+    # where each inventory group is declared (file, key), for findings about a group; optional
+    group_locations: dict[str, Location] = field(default_factory=dict)
 
     def host(self, name: str) -> Host | None:
         return self._hosts_by_name().get(name)
