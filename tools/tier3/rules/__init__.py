@@ -14,7 +14,7 @@ from types import MappingProxyType
 from tier3.errors import Tier3Error
 from tier3.model import Finding, Topology
 from tier3.model.finding import utc_now
-from tier3.rules import power  # noqa: F401  (imported to register its rules)
+from tier3.rules import capacity, network, placement, power, security, storage, vrrp  # noqa: F401  (register)
 from tier3.rules._registry import REGISTRY, Category, Rule, Violation
 
 RULES: Mapping[str, Rule] = MappingProxyType(dict(sorted(REGISTRY.items())))

@@ -1,0 +1,74 @@
+"""Capacity: each declared service load is carried N+1 by the members that declare capacity for it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from tier3.model import Severity, Topology
+from tier3.rules._lookup import at, members, names
+from tier3.rules._registry import Category, Violation, rule
+
+CAPACITY_CONTROLS = ("ISO27001:A.8.6", "SOC2:A1.1", "NIST-800-53:SC-5(2)")
+
+
+@rule(
+    "T3-CAP-001",
+    severity=Severity.HIGH,
+    category=Category.CAPACITY,
+    title="N+1 capacity: the group carries its declared load after losing its largest member",
+    rationale="""Redundancy that cannot carry the load is an outage postponed: when one member fails,
+    the rest must serve the declared peak (tier3_load). Judged when every member declares its
+    capacity for the group (a missing declaration is T3-CAP-002) and the group has two or more
+    members (one: T3-PLC-008); a load declared for a group without members is blamed here.""",
+    controls=CAPACITY_CONTROLS,
+    hint="add a member to the group or raise members' capacity so that the total minus the largest covers the load",
+)
+def n_plus_one(topology: Topology) -> Iterator[Violation]:
+    for load in topology.loads:
+        hosts = members(topology, load.group)
+        subject = f"group:{load.group}"
+        location = at(load.location, "load")
+        if not hosts:
+            yield Violation(
+                subject, f"declares a load of {load.load} {load.unit} but group {load.group} has no members",
+                {"load": load.load, "unit": load.unit, "capacity": {}}, location,
+            )
+            continue
+        if len(hosts) < 2 or any(load.group not in h.capacity for h in hosts):
+            continue
+        capacity = {h.name: h.capacity[load.group] for h in hosts}
+        largest = max(capacity, key=lambda n: capacity[n])
+        remaining = sum(capacity.values()) - capacity[largest]
+        if remaining < load.load:
+            yield Violation(
+                subject,
+                f"without {largest} ({capacity[largest]} {load.unit}) the members carry {remaining} {load.unit}; "
+                f"declared load is {load.load} {load.unit}",
+                {"load": load.load, "unit": load.unit, "capacity": capacity},
+                location,
+            )
+
+
+@rule(
+    "T3-CAP-002",
+    severity=Severity.MEDIUM,
+    category=Category.CAPACITY,
+    title="every member of a group with a declared load declares its capacity for it",
+    rationale="""N+1 capacity (T3-CAP-001) cannot be shown while a member's capacity is unknown, so
+    each such member is blamed here (as the host) and the group's N+1 is judged once all declare.""",
+    controls=CAPACITY_CONTROLS,
+    hint="declare the host's capacity for the group under tier3_host.capacity",
+)
+def capacity_declared(topology: Topology) -> Iterator[Violation]:
+    for load in topology.loads:
+        for host in members(topology, load.group):
+            if load.group not in host.capacity:
+                declared = names(sorted(host.capacity)) or "nothing"
+                yield Violation(
+                    host.name,
+                    f"member of group {load.group} (load {load.load} {load.unit}) declares no capacity for "
+                    f"{load.group} (declares: {declared})",
+                    {"group": load.group, "load": load.load, "capacity": dict(host.capacity)},
+                    at(host.location, "capacity"),
+                    hint=f"declare tier3_host.capacity.{load.group} in {load.unit}",
+                )
