@@ -1,0 +1,189 @@
+"""Build a Topology from a small description as data (the cases in rule_cases.yml).
+
+Independent of the inventory loader on purpose: the rules are tested on the dataclasses alone.
+Everything not described is healthy: two sites (fra1, ber1), each with two feeds, two racks with a
+PDU on each feed, two switches and two SAN fabrics; a host sits in rack r1 unless told otherwise,
+with two 500 W supplies on its rack's two PDUs, bond0 over two switches and a vaulted Redfish BMC.
+
+Case keys: ``sites`` (merged per site over the defaults; ``null`` removes one), ``hosts``,
+``vips``, ``firewall_pairs``, ``loads``. Host keys: ``groups``, ``rack``, ``site``, ``psus``
+(a list of ``PDU`` or ``PDU:WATTS``), ``draw``, ``bonds`` ({name: [IFACE@SWITCH, ...]}), ``raid``
+({name: {level, devices, spares}}), ``luns`` ({name: [DEVICE@FABRIC, ...]}), ``capacity``,
+``bmc`` (``null`` for none, or {protocol, vaulted}).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tier3.model import (
+    Bmc,
+    Bond,
+    BondMember,
+    Fabric,
+    Feed,
+    FirewallPair,
+    Host,
+    Location,
+    MultipathLun,
+    MultipathPath,
+    Pdu,
+    PowerSupply,
+    Rack,
+    RaidArray,
+    ServiceLoad,
+    Site,
+    Switch,
+    Topology,
+    Vip,
+    VipMember,
+)
+
+ALL_VARS = "group_vars/all.yml"
+
+DEFAULT_SITES: dict[str, dict[str, Any]] = {
+    "fra1": {
+        "feeds": ["fra1-a", "fra1-b"],
+        "racks": {"r1": {"r1-a": "fra1-a", "r1-b": "fra1-b"}, "r2": {"r2-a": "fra1-a", "r2-b": "fra1-b"}},
+        "switches": {"sw1": "r1", "sw2": "r2"},
+        "fabrics": ["san-a", "san-b"],
+    },
+    "ber1": {
+        "feeds": ["ber1-a", "ber1-b"],
+        "racks": {"r3": {"r3-a": "ber1-a", "r3-b": "ber1-b"}, "r4": {"r4-a": "ber1-a", "r4-b": "ber1-b"}},
+        "switches": {"sw3": "r3", "sw4": "r4"},
+        "fabrics": ["san-c", "san-d"],
+    },
+}
+
+
+def _sites(spec: dict[str, Any] | None) -> tuple[Site, ...]:
+    merged: dict[str, dict[str, Any]] = {name: dict(value) for name, value in DEFAULT_SITES.items()}
+    for name, value in (spec or {}).items():
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = {**merged.get(name, {}), **value}
+    sites = []
+    for i, (name, s) in enumerate(merged.items()):
+        key = f"tier3_sites[{i}]"
+        racks = tuple(
+            Rack(
+                rack,
+                name,
+                tuple(Pdu(pdu, feed, rack, Location(ALL_VARS, f"{key}.racks[{j}].pdus[{k}]"))
+                      for k, (pdu, feed) in enumerate(pdus.items())),
+                Location(ALL_VARS, f"{key}.racks[{j}]"),
+            )
+            for j, (rack, pdus) in enumerate(s.get("racks", {}).items())
+        )
+        sites.append(
+            Site(
+                name,
+                feeds=tuple(
+                    Feed(f, name, Location(ALL_VARS, f"{key}.feeds[{k}]")) for k, f in enumerate(s.get("feeds", []))
+                ),
+                racks=racks,
+                switches=tuple(Switch(w, name, r) for w, r in s.get("switches", {}).items()),
+                fabrics=tuple(Fabric(f, name) for f in s.get("fabrics", [])),
+                location=Location(ALL_VARS, key),
+            )
+        )
+    return tuple(sites)
+
+
+def _site_of_rack(sites: tuple[Site, ...]) -> dict[str, Site]:
+    return {r.name: s for s in sites for r in s.racks}
+
+
+def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
+    file = f"host_vars/{name}.yml"
+    rack = spec.get("rack", "r1")
+    site = _site_of_rack(sites).get(rack)
+    site_name = spec.get("site", site.name if site else "")
+    switches = [w.name for w in site.switches] if site else ["sw1", "sw2"]
+    psus = spec.get("psus", [f"{rack}-a", f"{rack}-b"])
+    supplies = []
+    for i, text in enumerate(psus):
+        pdu, _, watts = str(text).partition(":")
+        supplies.append(
+            PowerSupply(f"PSU{i + 1}", pdu, int(watts or 500), Location(file, f"tier3_host.power_supplies[{i}]"))
+        )
+    bonds_spec = spec.get("bonds", {"bond0": [f"eth0@{switches[0]}", f"eth1@{switches[1]}"]})
+    bonds = tuple(
+        Bond(
+            bond,
+            "active-backup",
+            tuple(BondMember(*m.split("@", 1)) for m in members),
+            Location(file, f"tier3_host.bonds[{i}]"),
+        )
+        for i, (bond, members) in enumerate(bonds_spec.items())
+    )
+    arrays = tuple(
+        RaidArray(
+            array,
+            a["level"],
+            tuple(a.get("devices", ())),
+            tuple(a.get("spares", ())),
+            Location(file, f"tier3_host.raid_arrays[{i}]"),
+        )
+        for i, (array, a) in enumerate(spec.get("raid", {}).items())
+    )
+    luns = tuple(
+        MultipathLun(
+            lun,
+            f"3600a0980{i:023d}",
+            tuple(MultipathPath(*p.split("@", 1)) for p in paths),
+            Location(file, f"tier3_host.multipath_luns[{i}]"),
+        )
+        for i, (lun, paths) in enumerate(spec.get("luns", {}).items())
+    )
+    bmc_spec = spec.get("bmc", {})
+    bmc = None
+    if bmc_spec is not None:
+        bmc = Bmc(
+            f"{name}-bmc.oob.example.net",
+            bmc_spec.get("protocol", "redfish"),
+            "tier3",
+            bool(bmc_spec.get("vaulted", True)),
+            Location(file, "tier3_host.bmc"),
+        )
+    return Host(
+        name,
+        groups=frozenset(spec.get("groups", ())),
+        site=site_name,
+        rack=rack,
+        bmc=bmc,
+        power_supplies=tuple(supplies),
+        power_draw_watts=int(spec.get("draw", 0)),
+        bonds=bonds,
+        raid_arrays=arrays,
+        multipath_luns=luns,
+        capacity=dict(spec.get("capacity", {})),
+        location=Location(file, "tier3_host"),
+    )
+
+
+def build(case: dict[str, Any]) -> Topology:
+    sites = _sites(case.get("sites"))
+    hosts = tuple(_host(name, spec or {}, sites) for name, spec in (case.get("hosts") or {}).items())
+    vips = tuple(
+        Vip(
+            name,
+            v.get("address", f"192.0.2.{i + 10}"),
+            v.get("network", "fra1-mail"),
+            int(v.get("vrid", 51 + i)),
+            tuple(VipMember(h, int(p)) for h, p in v["members"].items()),
+            Location(ALL_VARS, f"tier3_vips[{i}]"),
+        )
+        for i, (name, v) in enumerate((case.get("vips") or {}).items())
+    )
+    pairs = tuple(
+        FirewallPair(name, "nftables", tuple(members), Location(ALL_VARS, f"tier3_firewall_pairs[{i}]"))
+        for i, (name, members) in enumerate((case.get("firewall_pairs") or {}).items())
+    )
+    loads = tuple(
+        ServiceLoad(group, int(load), "connections", Location(ALL_VARS, f"tier3_load.{group}"))
+        for group, load in (case.get("loads") or {}).items()
+    )
+    return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, loads=loads, source="inventory/test")
