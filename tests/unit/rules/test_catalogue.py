@@ -1,0 +1,102 @@
+"""The catalogue itself: complete metadata, well-formed unique ids, one module per category, docs in sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tier3.model import Severity, Topology
+from tier3.rules import RULES, Category, Violation
+from tier3.rules._registry import CONTROL_ID, PREFIXES, RULE_ID, rule
+from tier3.rules.catalogue import REGENERATE, catalogue_json, catalogue_markdown
+
+DOCS = Path(__file__).parents[3] / "docs" / "rules.md"
+
+
+def test_catalogue_has_at_least_twenty_rules_with_unique_well_formed_ids() -> None:
+    assert len(RULES) >= 20
+    ids = [r.id for r in RULES.values()]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids) == list(RULES)
+    for rule_id, r in RULES.items():
+        match = RULE_ID.match(r.id)
+        assert match is not None, rule_id
+        assert r.id == rule_id
+        assert match["prefix"] == PREFIXES[r.category]
+
+
+@pytest.mark.parametrize("rule_id", list(RULES))
+def test_rule_has_complete_metadata(rule_id: str) -> None:
+    r = RULES[rule_id]
+    assert isinstance(r.severity, Severity)
+    assert isinstance(r.category, Category)
+    assert r.title.strip()
+    assert "\n" not in r.title
+    assert len(r.rationale) > 60
+    assert r.hint.strip()
+    assert r.controls
+    assert all(CONTROL_ID.match(c) for c in r.controls), r.controls
+    assert len(set(r.controls)) == len(r.controls)
+    assert r.check.__module__ == f"tier3.rules.{r.category.value}"
+
+
+def test_catalogue_ids_are_the_fixed_ones_other_engineers_code_against() -> None:
+    expected = (
+        [f"T3-PWR-00{i}" for i in range(1, 6)]
+        + [f"T3-NET-00{i}" for i in range(1, 4)]
+        + [f"T3-STO-00{i}" for i in range(1, 6)]
+        + [f"T3-PLC-00{i}" for i in range(1, 9)]
+        + [f"T3-VRP-00{i}" for i in range(1, 5)]
+        + [f"T3-CAP-00{i}" for i in range(1, 3)]
+        + [f"T3-SEC-00{i}" for i in range(1, 3)]
+    )
+    assert sorted(RULES) == sorted(expected)
+    assert RULES["T3-SEC-002"].severity is Severity.LOW
+    assert {r.id for r in RULES.values() if r.severity is Severity.MEDIUM} == {
+        "T3-PWR-003", "T3-PWR-004", "T3-NET-003", "T3-STO-005", "T3-VRP-002", "T3-VRP-004", "T3-CAP-002",
+    }
+
+
+def _nothing(_: Topology) -> list[Violation]:
+    return []
+
+
+def _register(rule_id: str, category: Category, controls: tuple[str, ...] = ("ISO27001:A.8.14",)) -> None:
+    decorate = rule(
+        rule_id, severity=Severity.LOW, category=category, title="t", rationale="r", controls=controls, hint="h"
+    )
+    decorate(_nothing)
+
+
+def test_registering_a_duplicate_or_malformed_rule_is_refused() -> None:
+    with pytest.raises(ValueError, match="registered twice"):
+        _register("T3-PWR-001", Category.POWER)
+    with pytest.raises(ValueError, match="T3-NET-NNN"):
+        _register("T3-PWR-099", Category.NETWORK)
+    with pytest.raises(ValueError, match="control ids"):
+        _register("T3-PWR-098", Category.POWER, controls=("A.8.14",))
+    assert "T3-PWR-099" not in RULES
+    assert "T3-PWR-098" not in RULES
+
+
+def test_json_entries_carry_rationale_and_hint() -> None:
+    entries = catalogue_json()
+    assert [e["id"] for e in entries] == list(RULES)
+    pwr2 = next(e for e in entries if e["id"] == "T3-PWR-002")
+    assert pwr2 == {
+        "id": "T3-PWR-002",
+        "severity": "high",
+        "category": "power",
+        "title": RULES["T3-PWR-002"].title,
+        "rationale": RULES["T3-PWR-002"].rationale,
+        "controls": list(RULES["T3-PWR-002"].controls),
+        "hint": RULES["T3-PWR-002"].hint,
+    }
+
+
+def test_docs_rules_md_is_generated_from_the_catalogue() -> None:
+    text = catalogue_markdown()
+    for r in RULES.values():
+        assert f"### {r.id}" in text
+    assert DOCS.read_text() == text, f"docs/rules.md is out of date: regenerate it with `{REGENERATE}`"
