@@ -6,7 +6,7 @@ import pytest
 from topology_builder import build
 
 from tier3.errors import Tier3Error
-from tier3.model import Location, Severity, Status
+from tier3.model import Bond, BondMember, Host, Location, Severity, Status, Topology, Vip, VipMember
 from tier3.rules import RULES, evaluate
 
 ONE_FEED_HOST = {"hosts": {"mx1": {"psus": ["r1-a", "r2-a"]}}}
@@ -48,6 +48,21 @@ def test_group_findings_point_at_the_declared_group_or_the_inventory() -> None:
     object.__setattr__(declared, "group_locations", {"dns": Location("hosts.yml", "all.children.dns")})
     [finding] = evaluate(declared, only=["T3-PLC-008"])
     assert finding.location == Location("hosts.yml", "all.children.dns")
+
+
+def test_objects_without_a_location_point_at_the_list_that_declares_them() -> None:
+    host = Host(
+        "mx1",
+        bonds=(Bond("bond0", "active-backup", (BondMember("eth0", "sw1"),)),),
+        location=Location("host_vars/mx1.yml", "tier3_host"),
+    )
+    vip = Vip("mx", "192.0.2.25", "fra1-mail", 51, (VipMember("mx1", 100),))
+    topology = Topology(hosts=(host,), vips=(vip,), source="inventory/x")
+    locations = {f.rule_id: f.location for f in evaluate(topology, only=["T3-NET-001", "T3-VRP-001"])}
+    assert locations == {
+        "T3-NET-001": Location("host_vars/mx1.yml", "tier3_host.bonds"),
+        "T3-VRP-001": Location("inventory/x", "tier3_vips"),
+    }
 
 
 def test_findings_are_sorted_by_rule_id_then_subject() -> None:

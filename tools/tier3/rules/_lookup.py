@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from tier3.model import Host, Location, Site, Topology
+from tier3.model import FirewallPair, Host, Location, Site, Topology, Vip
+from tier3.model.topology import NOWHERE
 
 T = TypeVar("T")
 
@@ -45,15 +46,34 @@ def host_feeds(topology: Topology, host: Host) -> frozenset[str]:
     return feeds.get(host.name, frozenset())
 
 
-def site_feed_count(topology: Topology, site_names: Iterable[str]) -> int:
-    """How many feeds the named sites declare together (unknown sites count none)."""
+def short_of_feeds(topology: Topology, site_names: Iterable[str]) -> bool:
+    """True when the named sites are all declared and declare fewer than two feeds together.
+
+    Then T3-PWR-005 blames the site, and the feed rules on hosts, groups, VIPs and pairs stay
+    silent: nothing placed there can be dual-fed. Topologies without sites (observed facts) are
+    judged as they are.
+    """
     sites = sites_by_name(topology)
-    return sum(len(sites[s].feeds) for s in set(site_names) if s in sites)
+    wanted = set(site_names)
+    if not wanted or any(s not in sites for s in wanted):
+        return False
+    return sum(len(sites[s].feeds) for s in wanted) < 2
 
 
 def at(location: Location, *keys: str) -> Location:
     """A key below a declared object's location: ``at(host.location, "bonds")``."""
     return Location(location.file, ".".join(k for k in (location.key, *keys) if k))
+
+
+def key_of(own: Location, key: str, fallback: Location) -> Location:
+    """``key`` under an object's own location when the loader gave one, else ``fallback``
+    (the list that declares it: ``at(host.location, "bonds")``, ``inventory_key(t, "tier3_vips")``)."""
+    return at(own, key) if own != NOWHERE else fallback
+
+
+def inventory_key(topology: Topology, variable: str) -> Location:
+    """An inventory variable of the topology's source, for objects without a location of their own."""
+    return Location(topology.source or "<inventory>", variable)
 
 
 def group_location(topology: Topology, group: str) -> Location:
@@ -71,3 +91,11 @@ def both(count: int) -> str:
     return "both" if count == 2 else "all"
 
 
+
+
+def vip_key(topology: Topology, vip: Vip, key: str) -> Location:
+    return key_of(vip.location, key, inventory_key(topology, "tier3_vips"))
+
+
+def pair_key(topology: Topology, pair: FirewallPair, key: str) -> Location:
+    return key_of(pair.location, key, inventory_key(topology, "tier3_firewall_pairs"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.model import Severity, Topology
-from tier3.rules._lookup import at, members, names
+from tier3.rules._lookup import at, inventory_key, key_of, members, names
 from tier3.rules._registry import Category, Violation, rule
 
 CAPACITY_CONTROLS = ("ISO27001:A.8.6", "SOC2:A1.1", "NIST-800-53:SC-5(2)")
@@ -27,7 +27,7 @@ def n_plus_one(topology: Topology) -> Iterator[Violation]:
     for load in topology.loads:
         hosts = members(topology, load.group)
         subject = f"group:{load.group}"
-        location = at(load.location, "load")
+        location = key_of(load.location, "", inventory_key(topology, "tier3_load"))
         if not hosts:
             yield Violation(
                 subject, f"declares a load of {load.load} {load.unit} but group {load.group} has no members",

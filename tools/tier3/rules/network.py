@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.model import Bond, Severity, Topology
-from tier3.rules._lookup import at, both, names
+from tier3.rules._lookup import at, both, key_of, names
 from tier3.rules._registry import Category, Violation, rule
 
 NETWORK_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
@@ -46,7 +46,7 @@ def bonded(topology: Topology) -> Iterator[Violation]:
                     f"bond {bond.name} has {len(interfaces)} member interface{'' if len(interfaces) == 1 else 's'}"
                     f"{listed}; needs at least 2",
                     _evidence(bond),
-                    at(bond.location, "members"),
+                    key_of(bond.location, "members", at(host.location, "bonds")),
                     hint=f"add a second interface to {bond.name}, cabled to another switch",
                 )
 
@@ -72,7 +72,7 @@ def two_switches(topology: Topology) -> Iterator[Violation]:
                     f"{host.name}:{bond.name}",
                     f"members {names(interfaces)} {both(len(interfaces))} reach switch {switches[0]}",
                     _evidence(bond),
-                    at(bond.location, "members"),
+                    key_of(bond.location, "members", at(host.location, "bonds")),
                 )
 
 
@@ -99,5 +99,5 @@ def one_bond_per_interface(topology: Topology) -> Iterator[Violation]:
                     f"{host.name}:{interface}",
                     f"interface {interface} is a member of bonds {names(b.name for b in bonds)}",
                     {"interface": interface, "bonds": [b.name for b in bonds]},
-                    at(bonds[1].location, "members"),
+                    key_of(bonds[1].location, "members", at(host.location, "bonds")),
                 )

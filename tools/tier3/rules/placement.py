@@ -4,9 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from tier3.model import Host, Location, Severity, Topology
-from tier3.model.topology import SERVICE_GROUPS
-from tier3.rules._lookup import at, both, group_location, host_feeds, members, names, site_feed_count, sites_by_name
+from tier3.model import Host, Severity, Topology
+from tier3.model.topology import NOWHERE, SERVICE_GROUPS
+from tier3.rules._lookup import (
+    both,
+    group_location,
+    host_feeds,
+    inventory_key,
+    key_of,
+    members,
+    names,
+    pair_key,
+    short_of_feeds,
+    sites_by_name,
+    vip_key,
+)
 from tier3.rules._registry import Category, Violation, rule
 
 PLACEMENT_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)", "HIPAA:164.308(a)(7)(ii)(C)")
@@ -45,7 +57,7 @@ def _feed_loss(topology: Topology, hosts: Sequence[Host]) -> tuple[str, dict[str
     on two feeds, or members on two different single feeds. Silent when the sites involved declare
     fewer than two feeds (T3-PWR-005) or no member draws from a declared feed (T3-PWR-001/002).
     """
-    if site_feed_count(topology, (h.site for h in hosts)) < 2:
+    if short_of_feeds(topology, (h.site for h in hosts)):
         return None
     feeds = {h.name: host_feeds(topology, h) for h in hosts}
     if any(len(f) >= 2 for f in feeds.values()):
@@ -114,7 +126,7 @@ def vip_racks(topology: Topology) -> Iterator[Violation]:
     for vip in topology.vips:
         hosts = _hosts(topology, [m.host for m in vip.members])
         if len(hosts) >= 2 and (found := _one_rack(hosts)):
-            yield Violation(f"vip:{vip.name}", found[0], found[1], at(vip.location, "members"))
+            yield Violation(f"vip:{vip.name}", found[0], found[1], vip_key(topology, vip, "members"))
 
 
 @rule(
@@ -132,7 +144,7 @@ def vip_feeds(topology: Topology) -> Iterator[Violation]:
     for vip in topology.vips:
         hosts = _hosts(topology, [m.host for m in vip.members])
         if len(hosts) >= 2 and (found := _feed_loss(topology, hosts)):
-            yield Violation(f"vip:{vip.name}", found[0], found[1], at(vip.location, "members"))
+            yield Violation(f"vip:{vip.name}", found[0], found[1], vip_key(topology, vip, "members"))
 
 
 @rule(
@@ -149,13 +161,12 @@ def vip_feeds(topology: Topology) -> Iterator[Violation]:
 def firewall_racks(topology: Topology) -> Iterator[Violation]:
     for pair in topology.firewall_pairs:
         hosts = _hosts(topology, pair.members)
-        location = at(pair.location, "members")
+        location = pair_key(topology, pair, "members")
         if len(pair.members) < 2:
-            count = len(pair.members)
+            declared = f"1 member ({pair.members[0]})" if pair.members else "no members"
             yield Violation(
                 f"firewall-pair:{pair.name}",
-                f"declares {count} member{'' if count == 1 else 's'} ({names(pair.members)}); "
-                "a pair needs 2, in two racks",
+                f"declares {declared}; a pair needs 2, in two racks",
                 {"members": list(pair.members)},
                 location,
             )
@@ -178,7 +189,7 @@ def firewall_feeds(topology: Topology) -> Iterator[Violation]:
     for pair in topology.firewall_pairs:
         hosts = _hosts(topology, pair.members)
         if len(hosts) >= 2 and (found := _feed_loss(topology, hosts)):
-            yield Violation(f"firewall-pair:{pair.name}", found[0], found[1], at(pair.location, "members"))
+            yield Violation(f"firewall-pair:{pair.name}", found[0], found[1], pair_key(topology, pair, "members"))
 
 
 @rule(
@@ -207,7 +218,7 @@ def mx_per_site(topology: Topology) -> Iterator[Violation]:
         if site in mx_per_site_:
             continue
         declared = sites.get(site)
-        location = declared.location if declared else Location(topology.source or "<inventory>", "tier3_sites")
+        location = key_of(declared.location if declared else NOWHERE, "", inventory_key(topology, "tier3_sites"))
         others = names(sorted(mx_per_site_)) or "none"
         yield Violation(
             f"site:{site}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.model import Host, Severity, Topology
-from tier3.rules._lookup import at, both, host_feeds, names, site_feed_count
+from tier3.rules._lookup import at, both, host_feeds, inventory_key, key_of, names, short_of_feeds
 from tier3.rules._registry import Category, Violation, rule
 
 POWER_CONTROLS = ("ISO27001:A.7.11", "ISO27001:A.8.14", "SOC2:A1.2", "NIST-800-53:PE-9(1)")
@@ -53,7 +53,7 @@ def two_supplies(topology: Topology) -> Iterator[Violation]:
 )
 def two_feeds(topology: Topology) -> Iterator[Violation]:
     for host in topology.hosts:
-        if len(host.power_supplies) < 2 or site_feed_count(topology, [host.site]) < 2:
+        if len(host.power_supplies) < 2 or short_of_feeds(topology, [host.site]):
             continue
         feeds = host_feeds(topology, host)
         if len(feeds) >= 2:
@@ -91,7 +91,7 @@ def two_feeds(topology: Topology) -> Iterator[Violation]:
 )
 def two_pdus(topology: Topology) -> Iterator[Violation]:
     for host in topology.hosts:
-        if len(host.power_supplies) < 2 or site_feed_count(topology, [host.site]) >= 2:
+        if len(host.power_supplies) < 2 or not short_of_feeds(topology, [host.site]):
             continue
         pdus = {p.pdu for p in host.power_supplies}
         if len(pdus) < 2:
@@ -162,5 +162,5 @@ def site_feeds(topology: Topology) -> Iterator[Violation]:
                 f"site:{site.name}",
                 f"declares {len(feeds)} power feed{'' if len(feeds) == 1 else 's'}{declared}; needs at least 2",
                 {"feeds": feeds},
-                at(site.location, "feeds"),
+                key_of(site.location, "feeds", inventory_key(topology, "tier3_sites")),
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.model import Severity, Topology
-from tier3.rules._lookup import at
+from tier3.rules._lookup import at, key_of
 from tier3.rules._registry import Category, Violation, rule
 
 
@@ -28,7 +28,7 @@ def vaulted_bmc_password(topology: Topology) -> Iterator[Violation]:
                 host.name,
                 f"BMC {bmc.address} password is a literal in the inventory, not a vault reference",
                 {"bmc": bmc.address, "username": bmc.username, "password_is_vaulted": False},
-                at(bmc.location, "password"),
+                key_of(bmc.location, "password", at(host.location, "bmc")),
             )
 
 
@@ -51,5 +51,5 @@ def redfish_bmc(topology: Topology) -> Iterator[Violation]:
                 host.name,
                 f"BMC {bmc.address} is managed over {bmc.protocol or 'an undeclared protocol'}, not Redfish over TLS",
                 {"bmc": bmc.address, "protocol": bmc.protocol},
-                at(bmc.location, "protocol"),
+                key_of(bmc.location, "protocol", at(host.location, "bmc")),
             )

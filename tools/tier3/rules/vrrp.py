@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.model import Severity, Topology, Vip
-from tier3.rules._lookup import at, names
+from tier3.rules._lookup import names, vip_key
 from tier3.rules._registry import Category, Violation, rule
 
 VRRP_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
@@ -45,7 +45,7 @@ def vip_members(topology: Topology) -> Iterator[Violation]:
                 f"vip:{vip.name}",
                 f"VIP {vip.address} has {len(hosts)} member{'' if len(hosts) == 1 else 's'}{listed}; needs at least 2",
                 _evidence(vip),
-                at(vip.location, "members"),
+                vip_key(topology, vip, "members"),
             )
 
 
@@ -69,7 +69,7 @@ def distinct_priorities(topology: Topology) -> Iterator[Violation]:
         shared = [f"{names(h)} share priority {p}" for p, h in by_priority.items() if len(h) > 1]
         if shared:
             message = f"members {'; '.join(shared)}"
-            yield Violation(f"vip:{vip.name}", message, _evidence(vip), at(vip.location, "members"))
+            yield Violation(f"vip:{vip.name}", message, _evidence(vip), vip_key(topology, vip, "members"))
 
 
 @rule(
@@ -96,7 +96,7 @@ def unique_vrid(topology: Topology) -> Iterator[Violation]:
                 f"vip:{vip.name}",
                 f"vrid {vrid} on network {network} is also used by {names(others)}",
                 {**_evidence(vip), "same_vrid": [v.name for v in vips]},
-                at(vip.location, "vrid"),
+                vip_key(topology, vip, "vrid"),
             )
 
 
@@ -124,5 +124,5 @@ def one_site(topology: Topology) -> Iterator[Violation]:
                 f"vip:{vip.name}",
                 f"members span sites {spread}",
                 {**_evidence(vip), "sites": by_site},
-                at(vip.location, "members"),
+                vip_key(topology, vip, "members"),
             )
