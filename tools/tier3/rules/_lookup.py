@@ -91,8 +91,6 @@ def both(count: int) -> str:
     return "both" if count == 2 else "all"
 
 
-
-
 def vip_key(topology: Topology, vip: Vip, key: str) -> Location:
     return key_of(vip.location, key, inventory_key(topology, "tier3_vips"))
 

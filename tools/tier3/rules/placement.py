@@ -82,7 +82,8 @@ def _feed_loss(topology: Topology, hosts: Sequence[Host]) -> tuple[str, dict[str
     title="every service group spans at least two racks",
     rationale="""A rack is a failure domain: its top-of-rack switches, PDUs and cooling fail, and are
     serviced, as a unit. A service group (mx, imap, archive, dns, lb, firewall) whose members share a
-    rack goes down with it. Judged on groups with two or more members (one member: T3-PLC-008).""",
+    rack goes down with it. Judged on groups with two or more members (one member: T3-PLC-008). The
+    firewall group and the firewall pairs (T3-PLC-005) are declared apart and judged apart.""",
     controls=PLACEMENT_CONTROLS,
     hint="move one member of the group to another rack (tier3_host.rack)",
 )
