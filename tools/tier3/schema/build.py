@@ -1,0 +1,135 @@
+"""Validated inventory documents -> the ``Topology`` dataclasses, each object with its Location."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tier3.model import (
+    Bmc,
+    Bond,
+    BondMember,
+    Fabric,
+    Feed,
+    FirewallPair,
+    Host,
+    Location,
+    MultipathLun,
+    MultipathPath,
+    Pdu,
+    PowerSupply,
+    Rack,
+    RaidArray,
+    ServiceLoad,
+    Site,
+    Switch,
+    Vip,
+    VipMember,
+)
+
+
+def site(doc: dict[str, Any], file: str, key: str) -> Site:
+    name = doc["name"]
+    racks = []
+    for i, r in enumerate(doc.get("racks") or ()):
+        rkey = f"{key}.racks[{i}]"
+        pdus = tuple(
+            Pdu(p["name"], p["feed"], r["name"], Location(file, f"{rkey}.pdus[{j}]"))
+            for j, p in enumerate(r.get("pdus") or ())
+        )
+        racks.append(Rack(r["name"], name, pdus, Location(file, rkey)))
+    return Site(
+        name,
+        feeds=tuple(
+            Feed(f["name"], name, Location(file, f"{key}.feeds[{i}]")) for i, f in enumerate(doc.get("feeds") or ())
+        ),
+        racks=tuple(racks),
+        switches=tuple(
+            Switch(w["name"], name, w["rack"], Location(file, f"{key}.switches[{i}]"))
+            for i, w in enumerate(doc.get("switches") or ())
+        ),
+        fabrics=tuple(
+            Fabric(f["name"], name, Location(file, f"{key}.san_fabrics[{i}]"))
+            for i, f in enumerate(doc.get("san_fabrics") or ())
+        ),
+        location=Location(file, key),
+    )
+
+
+def host(name: str, groups: frozenset[str], doc: dict[str, Any], file: str, key: str, *, vaulted: bool) -> Host:
+    """One host; ``vaulted`` says whether its BMC password is a vault reference (the value is dropped)."""
+    bmc_doc = doc.get("bmc")
+    bmc = None
+    if bmc_doc is not None:
+        bmc = Bmc(
+            bmc_doc["address"],
+            bmc_doc["protocol"],
+            bmc_doc["username"],
+            password_is_vaulted=vaulted,
+            location=Location(file, f"{key}.bmc"),
+        )
+    supplies = tuple(
+        PowerSupply(p["name"], p["pdu"], p["capacity_watts"], Location(file, f"{key}.power_supplies[{i}]"))
+        for i, p in enumerate(doc.get("power_supplies") or ())
+    )
+    bonds = []
+    for i, b in enumerate(doc.get("bonds") or ()):
+        bkey = f"{key}.bonds[{i}]"
+        members = tuple(
+            BondMember(m["interface"], m["switch"], str(m.get("port", "")), Location(file, f"{bkey}.members[{j}]"))
+            for j, m in enumerate(b.get("members") or ())
+        )
+        bonds.append(Bond(b["name"], b["mode"], members, Location(file, bkey)))
+    arrays = tuple(
+        RaidArray(
+            a["name"],
+            a["level"],
+            tuple(a.get("devices") or ()),
+            tuple(a.get("spares") or ()),
+            Location(file, f"{key}.raid_arrays[{i}]"),
+        )
+        for i, a in enumerate(doc.get("raid_arrays") or ())
+    )
+    luns = []
+    for i, lun in enumerate(doc.get("multipath_luns") or ()):
+        lkey = f"{key}.multipath_luns[{i}]"
+        paths = tuple(
+            MultipathPath(p["device"], p["fabric"], Location(file, f"{lkey}.paths[{j}]"))
+            for j, p in enumerate(lun.get("paths") or ())
+        )
+        luns.append(MultipathLun(lun["name"], lun["wwid"], paths, Location(file, lkey)))
+    return Host(
+        name,
+        groups=groups,
+        site=doc["site"],
+        rack=doc["rack"],
+        bmc=bmc,
+        power_supplies=supplies,
+        power_draw_watts=doc.get("power_draw_watts") or 0,
+        bonds=tuple(bonds),
+        raid_arrays=arrays,
+        multipath_luns=tuple(luns),
+        capacity=dict(doc.get("capacity") or {}),
+        location=Location(file, key),
+    )
+
+
+def vip(doc: dict[str, Any], file: str, key: str) -> Vip:
+    return Vip(
+        doc["name"],
+        doc["address"],
+        doc["network"],
+        doc["vrid"],
+        tuple(
+            VipMember(m["host"], m["priority"], Location(file, f"{key}.members[{i}]"))
+            for i, m in enumerate(doc.get("members") or ())
+        ),
+        Location(file, key),
+    )
+
+
+def firewall_pair(doc: dict[str, Any], file: str, key: str) -> FirewallPair:
+    return FirewallPair(doc["name"], doc["platform"], tuple(doc["members"]), Location(file, key))
+
+
+def load(doc: dict[str, Any], file: str, key: str) -> ServiceLoad:
+    return ServiceLoad(doc["group"], doc["load"], doc.get("unit", "units"), Location(file, key))

@@ -1,0 +1,233 @@
+"""``load_inventory(path)``: inventory -> schema check of every document -> Topology -> reference checks.
+
+All problems of a stage are collected and raised together as ``InventorySchemaErrors``; the
+reference checks run only on an inventory whose schema is clean (they need well-typed documents).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from tier3.errors import InventoryError
+from tier3.model import Location, Topology
+from tier3.model.topology import SERVICE_GROUPS
+from tier3.schema import build, compiled
+from tier3.schema.errors import InventorySchemaErrors
+from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
+from tier3.schema.paths import hint, key_path
+from tier3.schema.references import check_references
+from tier3.schema.schemas import Issue
+from tier3.schema.yamlio import Vaulted
+
+# topology-wide variable -> schema kind of each list entry
+TOPOLOGY_VARS: Final = {
+    "tier3_sites": "site",
+    "tier3_vips": "vip",
+    "tier3_firewall_pairs": "firewall_pair",
+    "tier3_load": "load",
+}
+_VAR_REF = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|[^{}]*)?\}\}\s*$")
+
+
+@dataclass(frozen=True)
+class LoadedInventory:
+    topology: Topology
+    notes: tuple[str, ...] = ()  # what was skipped and why (encrypted vars files, stray host_vars)
+
+
+def load_topology(path: str | Path) -> Topology:
+    """The declared topology of the inventory at ``path``; ``InventoryError`` on bad input."""
+    return load_inventory(path).topology
+
+
+def load_inventory(path: str | Path) -> LoadedInventory:
+    raw = read_inventory(Path(path))
+    shown = raw.shown(Path(path))
+    errors: list[InventoryError] = []
+    all_layers = raw.layers(HostEntry("localhost"), [raw.groups["all"]])[:-1]
+    globals_ = {var: lookup(all_layers, var) for var in TOPOLOGY_VARS}
+    errors.extend(_misplaced(raw))
+    if globals_["tier3_sites"] is None:
+        errors.append(_missing_sites(raw, shown))
+    for var, kind in TOPOLOGY_VARS.items():
+        found = globals_[var]
+        if found is not None:
+            errors.extend(_check_list(found, kind))
+    host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool]] = []
+    group_cache: dict[frozenset[str], list[Group]] = {}
+    for entry in raw.hosts.values():
+        names = raw.ancestors(entry)
+        groups = group_cache.get(names)
+        if groups is None:
+            groups = group_cache[names] = raw.sorted_groups(names)
+        layers = raw.layers(entry, groups)
+        found = lookup(layers, "tier3_host")
+        member_of = names - {"all", "ungrouped"}
+        if found is None:
+            if member_of & set(SERVICE_GROUPS):
+                errors.append(_missing_host(raw, entry, member_of))
+            continue
+        if not isinstance(found.value, dict):
+            errors.append(_not_mapping(found, "tier3_host", "write tier3_host as a mapping (site, rack, bmc, ...)"))
+            continue
+        issues = compiled.issues("host", found.value)
+        errors.extend(_schema_error("host", found, (), found.value, i) for i in issues)
+        if not issues:
+            host_docs.append((entry, frozenset(member_of), found, _password_vaulted(raw, entry, layers, found.value)))
+    if errors:
+        raise InventorySchemaErrors(shown, errors)
+    topology = _build(raw, shown, globals_, host_docs)
+    errors = check_references(topology, raw)
+    if errors:
+        raise InventorySchemaErrors(shown, errors)
+    return LoadedInventory(topology, tuple(raw.notes))
+
+
+def _build(
+    raw: RawInventory,
+    shown: str,
+    globals_: dict[str, Sourced | None],
+    host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool]],
+) -> Topology:
+    def items(var: str) -> list[tuple[dict[str, Any], str, str]]:
+        found = globals_[var]
+        return [] if found is None else [(d, found.file, f"{found.key}[{i}]") for i, d in enumerate(found.value)]
+
+    return Topology(
+        sites=tuple(build.site(*a) for a in items("tier3_sites")),
+        hosts=tuple(
+            build.host(entry.name, groups, found.value, found.file, found.key, vaulted=vaulted)
+            for entry, groups, found, vaulted in host_docs
+        ),
+        vips=tuple(build.vip(*a) for a in items("tier3_vips")),
+        firewall_pairs=tuple(build.firewall_pair(*a) for a in items("tier3_firewall_pairs")),
+        loads=tuple(build.load(*a) for a in items("tier3_load")),
+        source=shown,
+        group_locations={
+            g.name: Location(*g.declared) for g in raw.groups.values() if g.declared[0] and g.name != "all"
+        },
+    )
+
+
+def _check_list(found: Sourced, kind: str) -> list[InventoryError]:
+    if not isinstance(found.value, list):
+        return [
+            _not_mapping(found, found.key, f"write {found.key} as a list of {kind.replace('_', ' ')} entries", "a list")
+        ]
+    errors: list[InventoryError] = []
+    for i, doc in enumerate(found.value):
+        if not isinstance(doc, dict):
+            errors.append(
+                InventoryError(
+                    found.file, f"{found.key}[{i}]", "must be a mapping", hint=f"write each {kind} as key: value pairs"
+                )
+            )
+            continue
+        errors.extend(_schema_error(kind, found, (i,), doc, issue) for issue in compiled.issues(kind, doc))
+    return errors
+
+
+def _schema_error(kind: str, found: Sourced, prefix: tuple[Any, ...], doc: Any, issue: Issue) -> InventoryError:
+    value: Any = doc
+    for part in issue.path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            value = None
+            break
+    return InventoryError(
+        found.file,
+        key_path(found.key, (*prefix, *issue.path)),
+        f"{issue.message} (schema: {kind})",
+        hint=hint(kind, issue, value),
+    )
+
+
+def _not_mapping(found: Sourced, what: str, fix: str, shape: str = "a mapping") -> InventoryError:
+    return InventoryError(found.file, found.key, f"{what} must be {shape}, not {type(found.value).__name__}", hint=fix)
+
+
+def _misplaced(raw: RawInventory) -> list[InventoryError]:
+    """Topology-wide variables set anywhere but 'all' would give hosts different topologies."""
+    out: list[InventoryError] = []
+    scopes: list[Layer] = []
+    for g in raw.groups.values():
+        if g.name != "all":
+            scopes.append(g.vars)
+            scopes.extend(raw.group_files.get(g.name, ()))
+    for h in raw.hosts.values():
+        scopes.append(h.vars)
+        scopes.extend(raw.host_files.get(h.name, ()))
+    for layer in scopes:
+        for var in TOPOLOGY_VARS.keys() & layer.keys():
+            found = layer[var]
+            out.append(
+                InventoryError(
+                    found.file,
+                    found.key,
+                    f"{var} is set for a group or host, so hosts would see different topologies",
+                    hint=f"move {var} to group_vars/all.yml (or all: vars:)",
+                )
+            )
+    return out
+
+
+def _missing_sites(raw: RawInventory, shown: str) -> InventoryError:
+    encrypted = raw.encrypted.get("group:all", [])
+    if encrypted:
+        return InventoryError(
+            encrypted[0],
+            "tier3_sites",
+            "tier3_sites is in no readable file; this file is encrypted with ansible-vault and tier3 cannot read it",
+            hint="keep tier3_sites in plain group_vars/all.yml; vault only the secrets (vault_* variables)",
+        )
+    return InventoryError(
+        shown,
+        "tier3_sites",
+        "tier3_sites is not defined",
+        hint="define the sites in group_vars/all.yml (docs/inventory.md)",
+    )
+
+
+def _missing_host(raw: RawInventory, entry: HostEntry, groups: frozenset[str]) -> InventoryError:
+    service = sorted(groups & set(SERVICE_GROUPS))
+    encrypted = raw.encrypted.get(f"host:{entry.name}", [])
+    if encrypted:
+        return InventoryError(
+            encrypted[0],
+            "tier3_host",
+            f"host {entry.name} (in {', '.join(service)}) has no readable tier3_host; this file is vault-encrypted",
+            hint="keep tier3_host in plain host_vars; vault only the secrets (vault_* variables)",
+        )
+    file, key = entry.declared
+    return InventoryError(
+        file,
+        key,
+        f"host {entry.name} is in service group {', '.join(service)} but has no tier3_host",
+        hint=f"add host_vars/{entry.name}.yml with tier3_host (site, rack, bmc, power_supplies, ...)",
+    )
+
+
+def _password_vaulted(raw: RawInventory, entry: HostEntry, layers: list[Layer], doc: dict[str, Any]) -> bool:
+    """True when the BMC password is a !vault value or a reference to a vaulted variable."""
+    bmc = doc.get("bmc")
+    value: Any = bmc.get("password") if isinstance(bmc, dict) else None
+    for _ in range(8):  # follow "{{ var }}" references, not forever
+        if isinstance(value, Vaulted):
+            return True
+        if not isinstance(value, str) or "{{" not in value:
+            return False
+        match = _VAR_REF.match(value)
+        if match is None:
+            return True  # an expression (a lookup of a secret store...): not a literal in the inventory
+        name = match.group(1)
+        found = lookup(layers, name)
+        if found is None:
+            # undefined in readable files: in the vault by convention, or in an encrypted file in scope
+            scopes = [f"host:{entry.name}", *(f"group:{g}" for g in raw.ancestors(entry))]
+            return name.startswith("vault_") or any(s in raw.encrypted for s in scopes)
+        value = found.value
+    return False

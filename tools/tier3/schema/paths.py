@@ -1,0 +1,93 @@
+"""Key paths as users read them: ``tier3_host.power_supplies[1].pdu``; and fix hints for schema issues."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from tier3.schema.schemas import Issue, schema
+
+
+def key_path(base: str, path: tuple[Any, ...]) -> str:
+    """``base`` followed by ``[i]`` for list indexes and ``.name`` for mapping keys."""
+    out = base
+    for part in path:
+        out = f"{out}[{part}]" if isinstance(part, int) else f"{out}.{part}" if out else str(part)
+    return out
+
+
+def _fields_at(kind: str, path: tuple[Any, ...]) -> Mapping[str, Any] | None:
+    """The field rules of the mapping at ``path`` in a document of ``kind`` (None when not a mapping)."""
+    fields: Mapping[str, Any] | None = schema(kind)
+    rules: Mapping[str, Any] | None = None
+    for part in path:
+        if isinstance(part, int):
+            rules = rules.get("schema") if rules else None
+        else:
+            rules = fields.get(part) if fields else None
+        fields = rules.get("schema") if rules and rules.get("type") == "dict" else None
+    return fields
+
+
+def _rules_at(kind: str, path: tuple[Any, ...]) -> Mapping[str, Any]:
+    parent = _fields_at(kind, path[:-1])
+    if isinstance(path[-1], int):  # an item of a list: its parent's item rules
+        grand = _fields_at(kind, path[:-2]) or {}
+        rules: Any = grand.get(path[-2], {}).get("schema", {}) if len(path) > 1 else {}
+        return rules if isinstance(rules, Mapping) else {}
+    found = (parent or {}).get(path[-1])
+    if found is None and parent is None and len(path) > 1:  # a value under valuesrules
+        owner = (_fields_at(kind, path[:-2]) or {}).get(path[-2], {})
+        found = owner.get("valuesrules")
+    return found or {}
+
+
+def _type_hint(rules: Mapping[str, Any], value: Any) -> str:
+    wanted = rules.get("type")
+    text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+    if isinstance(value, str) and "{{" in value:
+        return f"write a literal {text}: tier3 does not template Jinja in topology variables"
+    return f"write a {text}" if text != "integer" else "write a whole number (no quotes, not yes/no)"
+
+
+def _range_hint(rules: Mapping[str, Any]) -> str:
+    low, high = rules.get("min"), rules.get("max")
+    return f"use a value from {low} to {high}" if high is not None else f"use a value of at least {low}"
+
+
+def _length_hint(rules: Mapping[str, Any]) -> str:
+    low, high = rules.get("minlength"), rules.get("maxlength")
+    return f"list exactly {low} entries" if low == high else f"list {low} to {high} entries"
+
+
+def _regex_hint(path: tuple[Any, ...]) -> str:
+    if path[-1] == "wwid":
+        return "write the LUN's WWID as multipath -ll shows it (hex digits, or naa./eui./t10. form)"
+    return "start with a letter or digit; use only letters, digits, '.', '_' and '-'"
+
+
+# cerberus error code -> fix hint, from (kind, path, rules at path, value)
+HINTS: dict[int, Callable[[str, tuple[Any, ...], Mapping[str, Any], Any], str]] = {
+    0x02: lambda _k, path, _r, _v: f"add `{path[-1]}`",
+    0x03: lambda kind, path, _r, _v: (
+        f"remove `{path[-1]}` or fix its spelling; allowed here: "
+        + ", ".join(sorted((_fields_at(kind, path[:-1]) or {}).keys()))
+    ),
+    0x22: lambda _k, _p, _r, _v: "give it a value",
+    0x23: lambda _k, _p, _r, _v: "give it a value or remove the key",
+    0x24: lambda _k, _p, rules, value: _type_hint(rules, value),
+    0x27: lambda _k, _p, rules, _v: _length_hint(rules),
+    0x28: lambda _k, _p, rules, _v: _length_hint(rules),
+    0x41: lambda _k, path, _r, _v: _regex_hint(path),
+    0x42: lambda _k, _p, rules, _v: _range_hint(rules),
+    0x43: lambda _k, _p, rules, _v: _range_hint(rules),
+    0x44: lambda _k, _p, rules, _v: f"use one of: {', '.join(map(str, rules.get('allowed', ())))}",
+    0x45: lambda _k, _p, rules, _v: f"use only: {', '.join(map(str, rules.get('allowed', ())))}",
+}
+
+
+def hint(kind: str, issue: Issue, value: Any) -> str:
+    """How to fix one schema issue, naming the allowed keys, types or values."""
+    rules = _rules_at(kind, issue.path) if issue.path else {}
+    make = HINTS.get(issue.code)
+    return make(kind, issue.path, rules, value) if make else "see docs/inventory.md"

@@ -1,0 +1,205 @@
+"""Reference checks on a schema-clean topology: every name used is defined, every name defined once."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from tier3.errors import InventoryError
+from tier3.model import Location, Topology
+
+if TYPE_CHECKING:
+    from tier3.schema.inventory import RawInventory
+
+
+def _err(location: Location, key: str, message: str, hint: str) -> InventoryError:
+    return InventoryError(location.file, f"{location.key}.{key}" if key else location.key, message, hint=hint)
+
+
+def _unique(kind: str, items: Iterable[tuple[str, Location]], hint: str) -> list[InventoryError]:
+    seen: dict[str, Location] = {}
+    out = []
+    for name, location in items:
+        first = seen.setdefault(name, location)
+        if first is not location:
+            out.append(_err(location, "name", f"duplicate {kind} name {name!r} (first declared at {first})", hint))
+    return out
+
+
+def check_references(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+    out: list[InventoryError] = []
+    sites = topology.sites
+    rename = "names are unique per kind across the whole inventory; prefix them with the site or rack"
+    out += _unique("site", ((s.name, s.location) for s in sites), rename)
+    out += _unique("feed", ((f.name, f.location) for s in sites for f in s.feeds), rename)
+    out += _unique("rack", ((r.name, r.location) for s in sites for r in s.racks), rename)
+    out += _unique("PDU", ((p.name, p.location) for s in sites for r in s.racks for p in r.pdus), rename)
+    out += _unique("switch", ((w.name, w.location) for s in sites for w in s.switches), rename)
+    out += _unique("SAN fabric", ((f.name, f.location) for s in sites for f in s.fabrics), rename)
+    for s in sites:
+        feeds = {f.name for f in s.feeds}
+        racks = {r.name for r in s.racks}
+        for r in s.racks:
+            for p in r.pdus:
+                if p.feed not in feeds:
+                    out.append(
+                        _err(
+                            p.location,
+                            "feed",
+                            f"feed {p.feed!r} is not defined in site {s.name}",
+                            f"define it under tier3_sites[].feeds of {s.name}, or use one of: {_list(feeds)}",
+                        )
+                    )
+        for w in s.switches:
+            if w.rack not in racks:
+                out.append(
+                    _err(
+                        w.location,
+                        "rack",
+                        f"rack {w.rack!r} is not defined in site {s.name}",
+                        f"use one of: {_list(racks)}",
+                    )
+                )
+    out += _hosts(topology)
+    out += _vips(topology, raw)
+    out += _pairs(topology, raw)
+    out += _loads(topology, raw)
+    return out
+
+
+def _list(names: Iterable[str]) -> str:
+    ordered = sorted(names)
+    return ", ".join(ordered) if ordered else "(none defined)"
+
+
+def _hosts(topology: Topology) -> list[InventoryError]:
+    out: list[InventoryError] = []
+    sites = {s.name: s for s in topology.sites}
+    for h in topology.hosts:
+        site = sites.get(h.site)
+        if site is None:
+            out.append(_err(h.location, "site", f"site {h.site!r} is not defined", f"use one of: {_list(sites)}"))
+            continue
+        racks = {r.name for r in site.racks}
+        if h.rack not in racks:
+            out.append(
+                _err(
+                    h.location,
+                    "rack",
+                    f"rack {h.rack!r} is not defined in site {site.name}",
+                    f"define it under tier3_sites[].racks, or use one of: {_list(racks)}",
+                )
+            )
+        pdus = {p.name for r in site.racks for p in r.pdus}
+        switches = {w.name for w in site.switches}
+        fabrics = {f.name for f in site.fabrics}
+        out += _unique(
+            f"power supply of {h.name}", ((p.name, p.location) for p in h.power_supplies), "name each PSU once"
+        )
+        for p in h.power_supplies:
+            if p.pdu not in pdus:
+                out.append(
+                    _err(
+                        p.location,
+                        "pdu",
+                        f"PDU {p.pdu!r} is not defined in site {site.name}",
+                        f"define it under tier3_sites[].racks[].pdus, or use one of: {_list(pdus)}",
+                    )
+                )
+        out += _unique(f"bond of {h.name}", ((b.name, b.location) for b in h.bonds), "name each bond once")
+        for b in h.bonds:
+            for m in b.members:
+                if m.switch not in switches:
+                    out.append(
+                        _err(
+                            m.location,
+                            "switch",
+                            f"switch {m.switch!r} is not defined in site {site.name}",
+                            f"define it under tier3_sites[].switches, or use one of: {_list(switches)}",
+                        )
+                    )
+        out += _unique(f"RAID array of {h.name}", ((a.name, a.location) for a in h.raid_arrays), "name each array once")
+        out += _unique(f"LUN of {h.name}", ((lun.name, lun.location) for lun in h.multipath_luns), "name each LUN once")
+        for lun in h.multipath_luns:
+            for path in lun.paths:
+                if path.fabric not in fabrics:
+                    out.append(
+                        _err(
+                            path.location,
+                            "fabric",
+                            f"SAN fabric {path.fabric!r} is not defined in site {site.name}",
+                            f"define it under tier3_sites[].san_fabrics, or use one of: {_list(fabrics)}",
+                        )
+                    )
+    return out
+
+
+def _inventory_hosts(topology: Topology) -> set[str]:
+    return {h.name for h in topology.hosts}
+
+
+def _vips(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+    out = _unique("VIP", ((v.name, v.location) for v in topology.vips), "name each VIP once")
+    hosts = _inventory_hosts(topology)
+    for v in topology.vips:
+        try:
+            network = ipaddress.ip_network(v.network, strict=False) if "/" in v.network else None
+            address = ipaddress.ip_address(v.address)
+        except ValueError as exc:
+            out.append(_err(v.location, "address", f"not an IP address or network: {exc}", "write e.g. 192.0.2.25"))
+            continue
+        if network is not None and address not in network:
+            out.append(
+                _err(v.location, "address", f"{address} is not in {network}", "pick an address in the VIP's network")
+            )
+        for m in v.members:
+            if m.host not in hosts:
+                out.append(
+                    _err(m.location, "host", _not_a_host(m.host, raw), "name an inventory host that has tier3_host")
+                )
+    return out
+
+
+def _not_a_host(name: str, raw: RawInventory) -> str:
+    if name in raw.hosts:
+        return f"host {name!r} has no tier3_host, so its rack and feeds are unknown"
+    return f"host {name!r} is not in the inventory"
+
+
+def _pairs(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+    out = _unique("firewall pair", ((p.name, p.location) for p in topology.firewall_pairs), "name each pair once")
+    hosts = _inventory_hosts(topology)
+    for p in topology.firewall_pairs:
+        if len(set(p.members)) != len(p.members):
+            out.append(_err(p.location, "members", "the same host twice in a pair", "name two different firewalls"))
+        for i, member in enumerate(p.members):
+            if member not in hosts:
+                out.append(_err(p.location, f"members[{i}]", _not_a_host(member, raw), "name an inventory host"))
+    return out
+
+
+def _loads(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+    out = _unique("tier3_load group", ((s.group, s.location) for s in topology.loads), "declare each group's load once")
+    for s in topology.loads:
+        if s.group not in raw.groups:
+            out.append(
+                _err(
+                    s.location,
+                    "group",
+                    f"group {s.group!r} is not an inventory group",
+                    f"use one of: {_list(g for g in raw.groups if g not in ('all', 'ungrouped'))}",
+                )
+            )
+    for h in topology.hosts:
+        for group in h.capacity:
+            if group not in raw.groups:
+                out.append(
+                    _err(
+                        h.location,
+                        f"capacity.{group}",
+                        f"group {group!r} is not an inventory group",
+                        "name a service group (mx, imap, archive, dns, lb, firewall) or another inventory group",
+                    )
+                )
+    return out
