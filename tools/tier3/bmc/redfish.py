@@ -1,0 +1,284 @@
+"""Read the Redfish power documents of one BMC over HTTPS, or of a saved tree on disk.
+
+``read_service(url, ...)`` starts at the service root and follows only the links
+``tier3.parsers.redfish.links_to_follow`` names (chassis, power, supplies): a bounded number of
+documents, each fetched once (no cycles). Every failure is a ``DeviceError`` (the BMC answered
+badly or not at all) or a ``ParseError`` (it answered something that is not JSON), naming the URL
+and what was expected; never a verdict.
+
+Transport rules: TLS verified by default (``ca_file`` for a private CA, ``insecure`` only when
+asked); plain ``http://`` only with ``insecure`` (it would send the password in clear); no
+proxies, netrc or ``REQUESTS_CA_BUNDLE`` from the environment (BMCs sit on a management network
+reached directly); a timeout per request; retries on connect/read timeouts and 5xx answers only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+
+from tier3.bmc import Credentials
+from tier3.errors import DeviceError, ParseError
+from tier3.parsers.redfish import ROOT, links_to_follow
+
+MAX_DOCUMENTS = 1024  # a rack server needs ~10; a blade enclosure a few hundred
+MAX_BODY = 8 * 1024 * 1024  # bytes per document
+MAX_REDIRECTS = 5
+AUTH_MODES = ("basic", "session")
+
+Fetch = Callable[[str], Mapping[str, Any]]
+
+
+def crawl(fetch: Fetch, source: str, limit: int = MAX_DOCUMENTS) -> dict[str, Any]:
+    """Every document reachable from the service root through ``links_to_follow``, by path."""
+    documents: dict[str, Any] = {}
+    queue = [ROOT]
+    while queue:
+        path = queue.pop(0)
+        if path in documents:
+            continue
+        if not path.startswith(ROOT + "/") and path != ROOT:
+            raise ParseError(source, path, f"a link leaves the Redfish service (expected a path under {ROOT})")
+        if len(documents) >= limit:
+            raise DeviceError(source, path, f"more than {limit} documents to read; is the tree looping?")
+        document = fetch(path)
+        documents[path] = document
+        queue.extend(link for link in links_to_follow(path, document) if link not in documents)
+    return documents
+
+
+def read_directory(directory: Path, limit: int = MAX_DOCUMENTS) -> dict[str, Any]:
+    """A saved tree: DMTF mockup layout ``DIR/redfish/v1/.../index.json`` or rooted at ``DIR``."""
+    nested = directory / "redfish" / "v1"
+    root = nested if (nested / "index.json").is_file() else directory
+    if not (root / "index.json").is_file():
+        raise ParseError(
+            str(directory), "", "no service root: expected redfish/v1/index.json or index.json in it",
+            hint="save the tree in the DMTF mockup layout (one index.json per resource)",
+        )
+    base = root.resolve()
+
+    def fetch(path: str) -> Mapping[str, Any]:
+        relative = path[len(ROOT) :].strip("/")
+        file = (base / relative / "index.json").resolve()
+        if not file.is_relative_to(base):
+            raise ParseError(str(directory), path, "a link points outside the saved tree")
+        if not file.is_file():
+            raise ParseError(str(file), "", f"missing: the tree links {path} but this file does not exist")
+        return _json_object(file.read_bytes(), str(file))
+
+    return crawl(fetch, str(directory), limit)
+
+
+def _json_object(body: bytes, source: str) -> dict[str, Any]:
+    try:
+        value = json.loads(body)
+    except UnicodeDecodeError as exc:
+        raise ParseError(source, f"byte {exc.start}", "not UTF-8 text; expected a JSON document") from None
+    except json.JSONDecodeError as exc:
+        truncated = " (the body ends early: truncated?)" if exc.pos >= len(body.rstrip()) else ""
+        raise ParseError(
+            source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}{truncated}"
+        ) from None
+    if not isinstance(value, dict):
+        raise ParseError(source, "", f"is a JSON {type(value).__name__}, expected a JSON object (a Redfish resource)")
+    return value
+
+
+class RedfishClient:
+    """One BMC: ``with RedfishClient(url, ...) as client: documents = client.read_tree()``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        credentials: Credentials | None = None,
+        auth: str = "basic",
+        ca_file: str | None = None,
+        insecure: bool = False,
+        timeout: float = 10.0,
+        retries: int = 2,
+        credential_hint: str = "check the BMC user and password",
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise DeviceError(url, "", "expected a BMC URL like https://HOST[:PORT]")
+        if parts.username is not None or parts.password is not None:
+            shown = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            raise DeviceError(shown, "", "credentials in the URL are refused",
+                              hint="pass them through --username-env / --password-env")
+        if parts.scheme == "http" and not insecure:
+            raise DeviceError(url, "", "plain http would send the BMC password in clear",
+                              hint="use https://, or --insecure in a lab")
+        if auth not in AUTH_MODES:
+            raise DeviceError(url, "", f"unknown auth mode {auth!r}; expected one of {', '.join(AUTH_MODES)}")
+        if ca_file is not None and not Path(ca_file).is_file():
+            raise DeviceError(url, "", f"CA file {ca_file} does not exist", hint="give --ca-file a PEM bundle")
+        self.base = f"{parts.scheme}://{parts.netloc}"
+        self.credentials, self.auth_mode, self.credential_hint = credentials, auth, credential_hint
+        self.timeout, self.retries, self.insecure = timeout, max(0, retries), insecure
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.max_redirects = MAX_REDIRECTS
+        self.session.verify = False if insecure else (ca_file or True)
+        self.session.headers.update({"Accept": "application/json", "OData-Version": "4.0"})
+        self._logout_url: str | None = None
+
+    def __repr__(self) -> str:
+        return f"RedfishClient({self.base!r}, auth={self.auth_mode!r})"
+
+    def __enter__(self) -> RedfishClient:
+        if self.credentials is not None:
+            if self.auth_mode == "basic":
+                self.session.auth = (self.credentials.username, self.credentials.password)
+            else:
+                self._login()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        try:
+            if self._logout_url is not None:
+                with self._quiet(), _suppress_request_errors():
+                    self.session.delete(self._logout_url, timeout=self.timeout)
+        finally:
+            self._logout_url = None
+            self.session.close()
+
+    def read_tree(self, limit: int = MAX_DOCUMENTS) -> dict[str, Any]:
+        return crawl(self.get, self.base, limit)
+
+    def get(self, path: str) -> dict[str, Any]:
+        url = urljoin(self.base, path)
+        response = self._request("GET", url)
+        kind = response.headers.get("Content-Type", "")
+        body = self._body(response, url)
+        if "json" not in kind.lower():
+            shown = kind.split(";")[0].strip() or "no Content-Type"
+            raise DeviceError(url, "", f"answered {shown}, expected application/json (a Redfish resource)",
+                              hint="check that the URL is the BMC's Redfish service")
+        return _json_object(body, url)
+
+    def _login(self) -> None:
+        assert self.credentials is not None
+        url = urljoin(self.base, f"{ROOT}/SessionService/Sessions")
+        payload = {"UserName": self.credentials.username, "Password": self.credentials.password}
+        response = self._request("POST", url, json=payload)
+        token = response.headers.get("X-Auth-Token")
+        response.close()
+        if not token:
+            raise DeviceError(url, "", f"session login answered HTTP {response.status_code} without X-Auth-Token",
+                              hint="use basic auth with this BMC")
+        location = response.headers.get("Location")
+        self.session.headers["X-Auth-Token"] = token
+        self._logout_url = urljoin(url, location) if location else None
+
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        attempt = 0
+        while True:
+            try:
+                with self._quiet():
+                    response = self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+            except requests.exceptions.SSLError:
+                raise DeviceError(url, "", "TLS certificate not trusted (or TLS failed)",
+                                  hint="give the BMC's CA with --ca-file") from None
+            except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
+                if attempt < self.retries:
+                    attempt += 1
+                    time.sleep(min(0.2 * 2**attempt, 2.0))
+                    continue
+                raise DeviceError(url, "", f"no answer within {self.timeout:g} s ({attempt + 1} attempt(s))",
+                                  hint="check the BMC address, or raise --timeout") from None
+            except requests.exceptions.TooManyRedirects:
+                raise DeviceError(url, "", f"redirect loop (more than {MAX_REDIRECTS} redirects)") from None
+            except requests.exceptions.ConnectionError as exc:
+                raise DeviceError(url, "", f"cannot connect: {_reason(exc)}",
+                                  hint="check the BMC address and port") from None
+            except requests.exceptions.RequestException as exc:
+                raise DeviceError(url, "", f"request failed: {type(exc).__name__}") from None
+            status = response.status_code
+            if status >= 500 and attempt < self.retries:
+                response.close()
+                attempt += 1
+                time.sleep(min(0.2 * 2**attempt, 2.0))
+                continue
+            if status in (401, 403):
+                response.close()
+                raise DeviceError(url, "", f"refused the credentials (HTTP {status})", hint=self.credential_hint)
+            if status == 404:
+                response.close()
+                raise DeviceError(url, "", "not found (HTTP 404): expected a Redfish resource here",
+                                  hint="check the URL; the service root is /redfish/v1")
+            if status >= 400:
+                response.close()
+                raise DeviceError(url, "", f"answered HTTP {status} {response.reason or ''}".rstrip()
+                                  + f", expected 200 with a Redfish resource (after {attempt + 1} attempt(s))")
+            return response
+
+    def _body(self, response: requests.Response, url: str) -> bytes:
+        chunks, size = [], 0
+        try:
+            with self._quiet():
+                for chunk in response.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > MAX_BODY:
+                        raise DeviceError(url, "", f"answered over {MAX_BODY} bytes; expected one Redfish resource")
+                    chunks.append(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise DeviceError(url, "", f"the body was cut short ({_reason(exc)}); expected a whole JSON document",
+                              hint="retry; if it persists, the BMC's web service is failing") from None
+        finally:
+            response.close()
+        return b"".join(chunks)
+
+    @contextmanager
+    def _quiet(self) -> Iterator[None]:
+        """--insecure was asked for: do not warn on every request that TLS is not verified."""
+        with warnings.catch_warnings():
+            if self.insecure:
+                warnings.simplefilter("ignore", urllib3.exceptions.InsecureRequestWarning)
+            yield
+
+
+def _suppress_request_errors() -> contextlib.suppress:
+    """Logging out is best effort: the session expires on the BMC anyway."""
+    return contextlib.suppress(requests.exceptions.RequestException)
+
+
+def _reason(exc: BaseException) -> str:
+    """A short cause without URLs or headers: 'Connection refused', 'IncompleteRead'..."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    last = type(exc).__name__
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        text = str(current)
+        for marker in ("Connection refused", "Name or service not known", "No route to host", "IncompleteRead",
+                       "Connection reset", "Network is unreachable", "Connection aborted"):
+            if marker in text:
+                return marker
+        last = type(current).__name__
+        current = current.__cause__ or current.__context__ or (current.args[0] if current.args and isinstance(
+            current.args[0], BaseException) else None)
+    return last
+
+
+def read_service(
+    url: str, *, credentials: Credentials | None, auth: str = "basic", ca_file: str | None = None,
+    insecure: bool = False, timeout: float = 10.0, retries: int = 2, credential_hint: str = "",
+) -> dict[str, Any]:
+    """Every power document of the BMC at ``url``, by path; logs out of a session at the end."""
+    with RedfishClient(
+        url, credentials=credentials, auth=auth, ca_file=ca_file, insecure=insecure, timeout=timeout,
+        retries=retries, credential_hint=credential_hint or "check the BMC user and password",
+    ) as client:
+        return client.read_tree()
