@@ -82,14 +82,15 @@ def read_directory(directory: Path, limit: int = MAX_DOCUMENTS) -> dict[str, Any
 
 def _json_object(body: bytes, source: str) -> dict[str, Any]:
     try:
-        value = json.loads(body)
+        value = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise ParseError(source, f"byte {exc.start}", "not UTF-8 text; expected a JSON document") from None
     except json.JSONDecodeError as exc:
-        truncated = " (the body ends early: truncated?)" if exc.pos >= len(body.rstrip()) else ""
-        raise ParseError(
-            source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}{truncated}"
-        ) from None
+        ends_early = exc.pos >= len(body.rstrip()) or exc.msg.startswith("Unterminated string")
+        truncated = " (the body ends early: truncated?)" if ends_early else ""
+        message = exc.msg.removesuffix(" starting at")
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise ParseError(source, where, f"invalid JSON: {message}{truncated}") from None
     if not isinstance(value, dict):
         raise ParseError(source, "", f"is a JSON {type(value).__name__}, expected a JSON object (a Redfish resource)")
     return value

@@ -332,7 +332,7 @@ def _group(node: _Node, chassis: str, generation: str, source: str) -> Redundanc
     )
     name = node.get("Name", str, source, required=False) or node.get("MemberId", str, source, required=False)
     return RedundancyGroup(
-        chassis, str(name.value) if name else node.pointer, node.where, generation,
+        chassis, str(name.value) if name else node.pointer.lstrip("/"), node.where, generation,
         None if mode is None else str(mode.value), None if low is None else int(low.value),
         None if high is None else int(high.value), state, health, members,
     )
@@ -346,11 +346,12 @@ def judge(
     for s in supplies:
         evidence = {"state": s.state, "health": s.health, "schema": generation}
         if not s.present:
-            message = f"power supply {s.name} is {s.state}"
+            message = f"power supply {s.name} is {s.state} ({generation})"
             issues.append(Issue("supply", chassis, s.label, message, s.odata_id, evidence))
         elif s.health != "OK":
             said = f"health {s.health}" if s.health else "no health reported"
-            issues.append(Issue("supply", chassis, s.label, f"power supply {s.name}: {said}", s.odata_id, evidence))
+            message = f"power supply {s.name}: {said} ({generation})"
+            issues.append(Issue("supply", chassis, s.label, message, s.odata_id, evidence))
         if s.line_input in INPUT_LOST:
             evidence = {**evidence, "line_input": s.line_input, "outlet": s.outlet, "pdu": s.pdu}
             issues.append(Issue("input", chassis, s.label, f"power supply {s.name}: input {s.line_input}",
@@ -362,9 +363,11 @@ def judge(
     pdus = {s.pdu for s in fed}
     if len(fed) >= 2 and len(pdus) == 1:
         pdu = fed[0].pdu or ""
-        names = " and ".join(s.name for s in fed)
-        issues.append(Issue("feed", chassis, pdu, f"{names} all draw from PDU {pdu} (single feed)", fed[0].odata_id,
-                            {"pdu": pdu, "outlets": {s.id: s.outlet for s in fed}}))
+        names = ", ".join(s.name for s in fed[:-1]) + f" and {fed[-1].name}"
+        pdu_path = (fed[0].outlet or "").rsplit("/Outlets/", 1)[0]
+        message = f"{names} {'both' if len(fed) == 2 else 'all'} draw from PDU {pdu} ({pdu_path}): a single feed"
+        issues.append(Issue("feed", chassis, f"pdu:{pdu}", message, fed[0].odata_id,
+                            {"pdu": pdu, "pdu_resource": pdu_path, "outlets": {s.id: s.outlet for s in fed}}))
     for group in groups:
         issue = _judge_group(group, supplies)
         if issue is not None:
@@ -389,4 +392,4 @@ def _judge_group(group: RedundancyGroup, supplies: list[Supply]) -> Issue | None
     if not problems:
         return None
     return Issue("group", group.chassis, f"{group.chassis}/{group.name}",
-                 f"redundancy group {group.name}: {'; '.join(problems)}", group.where, evidence)
+                 f"redundancy group {group.name}: {'; '.join(problems)} ({group.generation})", group.where, evidence)
