@@ -258,6 +258,22 @@ class IpmiSim:
                 _read_prompt(s)
 
 
+def _wait_for_console(sim: IpmiSim) -> None:
+    """Up when its console prompts. (A bare connect-and-close, as wait_for_tcp does, makes ipmi_sim
+    2.0.33 close its console listener: every later connection is refused.)"""
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if sim.process.poll() is not None:
+            raise RuntimeError(f"ipmi_sim exited with status {sim.process.returncode}")
+        try:
+            sim.console()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 def _read_prompt(s: socket.socket) -> None:
     seen = b""
     deadline = time.monotonic() + 5
@@ -291,8 +307,9 @@ def ipmi_sim(tmp_path: Path, bmc_env: tuple[str, str]) -> Iterator[IpmiSim]:
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ},
     )
     try:
-        wait_for_tcp(console, process)
-        yield IpmiSim(f"ipmi://127.0.0.1:{port}", console, process)
+        sim = IpmiSim(f"ipmi://127.0.0.1:{port}", console, process)
+        _wait_for_console(sim)
+        yield sim
     finally:
         stop(process)
         log.close()
