@@ -39,12 +39,23 @@ SUPPORTED: Final = frozenset(
 )
 # cerberus's types as used here; "integer" excludes bool as in schemas.Tier3Validator
 TYPES: Final[Mapping[str, Callable[[Any], bool]]] = {
-    "string": lambda v: isinstance(v, str),
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "dict": lambda v: isinstance(v, Mapping),
-    "list": lambda v: isinstance(v, Sequence) and not isinstance(v, str),
+    # exact-type fast paths first: YAML gives plain str/int/dict/list, and ABC checks are slow
+    "string": lambda v: type(v) is str or isinstance(v, str),
+    "integer": lambda v: type(v) is int or (isinstance(v, int) and not isinstance(v, bool)),
+    "boolean": lambda v: type(v) is bool,
+    "dict": lambda v: type(v) is dict or isinstance(v, Mapping),
+    "list": lambda v: type(v) is list or (isinstance(v, Sequence) and not isinstance(v, str)),
 }
+_SIZED_TYPES: Final = (str, list, dict)
+
+
+def _is_empty(value: Any) -> bool:
+    """cerberus: ``isinstance(value, Sized) and len(value) == 0`` (exact types first, for speed)."""
+    if type(value) in _SIZED_TYPES:
+        return not value
+    return isinstance(value, Sized) and len(value) == 0
+
+
 # error codes (cerberus.errors)
 REQUIRED, UNKNOWN, EMPTY, NULL, BAD_TYPE = 0x02, 0x03, 0x22, 0x23, 0x24
 MIN_LENGTH, MAX_LENGTH, REGEX, MIN_VALUE, MAX_VALUE, UNALLOWED, UNALLOWED_MANY = (
@@ -67,6 +78,13 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
     type_rule = rules.get("type")
     type_names = [type_rule] if isinstance(type_rule, str) else list(type_rule or ())
     type_checks = [TYPES[t] for t in type_names]
+    type_check: Callable[[Any], bool] | None = (
+        None
+        if not type_checks
+        else type_checks[0]
+        if len(type_checks) == 1
+        else lambda v: any(t(v) for t in type_checks)
+    )
     type_message = message(BAD_TYPE, type_rule, None)
     has_empty = "empty" in rules
     empty_ok = bool(rules.get("empty", True))
@@ -135,11 +153,11 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
             if not nullable:
                 out.append(Issue(path, NULL, message(NULL, nullable, value)))
             return
-        if type_checks and not any(t(value) for t in type_checks):
+        if type_check is not None and not type_check(value):
             out.append(Issue(path, BAD_TYPE, type_message))
             return
         todo = plain
-        if has_empty and isinstance(value, Sized) and len(value) == 0:
+        if has_empty and _is_empty(value):
             todo = when_empty
             if not empty_ok:
                 out.append(Issue(path, EMPTY, message(EMPTY, False, value)))

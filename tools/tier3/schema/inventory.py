@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from tier3.errors import InventoryError
-from tier3.schema.yamlio import ENCRYPTED, read_yaml
+from tier3.schema.yamlio import ENCRYPTED, read_all, read_yaml
 
 SOURCE_EXTS = (".yml", ".yaml", ".json")
 VARS_EXTS = ("", ".yml", ".yaml", ".json")
@@ -290,6 +290,7 @@ def _set_depths(inv: RawInventory) -> None:
 
 
 def _read_vars_dirs(inv: RawInventory) -> None:
+    wanted: list[tuple[dict[str, list[Layer]], str, str, Path]] = []  # (target, scope, name, file)
     for kind, known, target in (
         ("group", inv.groups, inv.group_files),
         ("host", inv.hosts, inv.host_files),
@@ -310,10 +311,13 @@ def _read_vars_dirs(inv: RawInventory) -> None:
             if stem not in known:
                 inv.notes.append(f"{inv.shown(Path(entry.path))}: no {kind} {stem!r} in the inventory (ignored)")
                 continue
-            for file in files:
-                layer = _vars_layer(inv, file, f"{kind}:{stem}")
-                if layer is not None:
-                    target.setdefault(stem, []).append(layer)
+            wanted.extend((target, f"{kind}:{stem}", stem, file) for file in files)
+    shown = [inv.shown(file) for _, _, _, file in wanted]
+    docs = read_all([(file, name) for (_, _, _, file), name in zip(wanted, shown, strict=True)])
+    for (target, scope, stem, _), name, data in zip(wanted, shown, docs, strict=True):
+        layer = _vars_layer(inv, name, data, scope)
+        if layer is not None:
+            target.setdefault(stem, []).append(layer)
 
 
 def _vars_files(directory: Path) -> Iterator[Path]:
@@ -326,9 +330,7 @@ def _vars_files(directory: Path) -> Iterator[Path]:
             yield Path(entry.path)
 
 
-def _vars_layer(inv: RawInventory, path: Path, scope: str) -> Layer | None:
-    shown = inv.shown(path)
-    data = read_yaml(path, shown)
+def _vars_layer(inv: RawInventory, shown: str, data: Any, scope: str) -> Layer | None:
     if data is ENCRYPTED:
         inv.encrypted.setdefault(scope, []).append(shown)
         inv.notes.append(f"{shown}: encrypted with ansible-vault, not read (secrets only, as it should be)")

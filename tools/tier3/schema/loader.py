@@ -6,6 +6,7 @@ reference checks run only on an inventory whose schema is clean (they need well-
 
 from __future__ import annotations
 
+import gc
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,21 @@ def load_topology(path: str | Path) -> Topology:
 
 
 def load_inventory(path: str | Path) -> LoadedInventory:
+    """The topology and the loader's notes; ``InventorySchemaErrors`` lists every problem found.
+
+    The cyclic garbage collector is paused while loading: the documents and dataclasses are
+    acyclic, and on 10,000 hosts its repeated scans of the growing heap cost a third of the run.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(path)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load(path: str | Path) -> LoadedInventory:
     raw = read_inventory(Path(path))
     shown = raw.shown(Path(path))
     errors: list[InventoryError] = []

@@ -18,9 +18,12 @@ def _err(location: Location, key: str, message: str, hint: str) -> InventoryErro
 
 
 def _unique(kind: str, items: Iterable[tuple[str, Location]], hint: str) -> list[InventoryError]:
+    listed = list(items)
+    if len({name for name, _ in listed}) == len(listed):
+        return []
     seen: dict[str, Location] = {}
     out = []
-    for name, location in items:
+    for name, location in listed:
         first = seen.setdefault(name, location)
         if first is not location:
             out.append(_err(location, "name", f"duplicate {kind} name {name!r} (first declared at {first})", hint))
@@ -76,12 +79,21 @@ def _list(names: Iterable[str]) -> str:
 def _hosts(topology: Topology) -> list[InventoryError]:
     out: list[InventoryError] = []
     sites = {s.name: s for s in topology.sites}
+    names = {
+        s.name: (
+            {r.name for r in s.racks},
+            {p.name for r in s.racks for p in r.pdus},
+            {w.name for w in s.switches},
+            {f.name for f in s.fabrics},
+        )
+        for s in topology.sites
+    }
     for h in topology.hosts:
         site = sites.get(h.site)
         if site is None:
             out.append(_err(h.location, "site", f"site {h.site!r} is not defined", f"use one of: {_list(sites)}"))
             continue
-        racks = {r.name for r in site.racks}
+        racks, pdus, switches, fabrics = names[site.name]
         if h.rack not in racks:
             out.append(
                 _err(
@@ -91,9 +103,6 @@ def _hosts(topology: Topology) -> list[InventoryError]:
                     f"define it under tier3_sites[].racks, or use one of: {_list(racks)}",
                 )
             )
-        pdus = {p.name for r in site.racks for p in r.pdus}
-        switches = {w.name for w in site.switches}
-        fabrics = {f.name for f in site.fabrics}
         out += _unique(
             f"power supply of {h.name}", ((p.name, p.location) for p in h.power_supplies), "name each PSU once"
         )
