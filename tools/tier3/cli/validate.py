@@ -61,9 +61,8 @@ def write_text(topology: Topology, findings: list[Finding], out: TextIO) -> None
         out.write(format_text(finding) + "\n")
     bad = failed(findings)
     verdict = "clean" if not bad else f"{len(bad)} rule violation{'s' if len(bad) != 1 else ''}"
-    out.write(
-        f"{topology.source}: {len(topology.hosts)} hosts, {len(topology.sites)} sites: {verdict}\n",
-    )
+    sites = f"{len(topology.sites)} site{'s' if len(topology.sites) != 1 else ''}"
+    out.write(f"{topology.source}: {len(topology.hosts)} hosts, {sites}: {verdict}\n")
 
 
 @contextlib.contextmanager
