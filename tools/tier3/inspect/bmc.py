@@ -165,6 +165,7 @@ def _read_text(source: str) -> str:
 
 
 def _ipmi_network(source: str, options: InspectOptions) -> tuple[str, str]:
+    ipmi_io.parse_ipmi_url(source)  # a bad address is reported before missing credentials
     credentials = _credentials(options, source)
     if credentials is None:
         raise DeviceError(source, "", f"IPMI needs a user: {options.username_env} and {options.password_env} "

@@ -1,0 +1,133 @@
+"""parse_ipmi_sdr on real ipmitool outputs saved from ipmi_sim (tests/fixtures/ipmi/, see its README)
+and on hand-written vendor-style and broken outputs: exact verdict, rule ids and supplies named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tier3.errors import DeviceError, ParseError
+from tier3.inspect import InspectOptions
+from tier3.inspect.bmc import KINDS
+from tier3.parsers.ipmi import parse_ipmi_sdr
+
+SAVED = Path(__file__).resolve().parents[2] / "fixtures" / "ipmi"
+
+REAL = {
+    "sdr_healthy.txt": (True, []),
+    "sdr_ps2_failure.txt": (False, [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy")]),
+    "sdr_ps2_failure_ac_lost.txt": (False, [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"),
+                                            ("T3-OBS-PWR-004", "PS2 Status")]),
+    "sdr_ps1_absent.txt": (False, [("T3-OBS-PWR-001", "PS1 Status"), ("T3-OBS-PWR-003", "PS Redundancy")]),
+    "sdr_ps1_predictive_failure.txt": (True, [("T3-OBS-PWR-006", "PS1 Status")]),
+    "sdr_ps2_ac_out_of_range_config_error.txt": (False, [("T3-OBS-PWR-001", "PS2 Status"),
+                                                         ("T3-OBS-PWR-003", "PS Redundancy"),
+                                                         ("T3-OBS-PWR-004", "PS2 Status")]),
+}
+
+
+@pytest.mark.parametrize("saved", sorted(REAL))
+def test_real_output(saved: str) -> None:
+    report = KINDS["ipmi-sdr"].inspect(str(SAVED / saved), InspectOptions())
+    assert (report["redundant"], sorted((f["rule_id"], f["subject"]) for f in report["findings"])) == REAL[saved]
+    assert [s["name"] for s in report["supplies"]] == ["PS1 Status", "PS2 Status"]
+    assert [s["name"] for s in report["redundancy_sensors"]] == ["PS Redundancy"]
+
+
+def test_states_with_commas_are_whole_phrases() -> None:
+    power = parse_ipmi_sdr((SAVED / "sdr_ps2_ac_out_of_range_config_error.txt").read_text(), "f")
+    ps2 = power.supplies[1]
+    assert ps2.states == ("Presence detected", "Config Error", "AC lost or out-of-range",
+                          "AC out-of-range, but present")
+    assert ps2.other == ""
+    assert power.redundancy[0].states == ("Redundancy Degraded from Fully Redundant",)
+
+
+def test_absent_supply_message() -> None:
+    power = parse_ipmi_sdr((SAVED / "sdr_ps1_absent.txt").read_text(), "f")
+    assert [i.message for i in power.issues] == [
+        "power supply PS1 Status: presence not detected (absent)",
+        "redundancy sensor PS Redundancy: Redundancy Degraded",
+    ]
+    assert power.issues[0].where == "line 1"
+
+
+VENDOR = """\
+PS1 Status       | C8h | ok  | 10.1 | Presence detected
+PS2 Status       | C9h | ns  | 10.2 | No Reading
+PS Redundancy    | 77h | ok  |  7.1 | Non-Redundant: Sufficient from Redundant
+Power Unit       | 01h | ok  | 21.1 | Power off/down
+"""
+
+
+def test_vendor_style_output() -> None:
+    power = parse_ipmi_sdr(VENDOR, "vendor")
+    assert [(s.name, s.kind, s.present) for s in power.sensors] == [
+        ("PS1 Status", "supply", True), ("PS2 Status", "supply", False),
+        ("PS Redundancy", "redundancy", False), ("Power Unit", "other", False),
+    ]
+    assert power.sensors[1].other == "No Reading"
+    assert [(i.code, i.subject, i.message) for i in power.issues] == [
+        ("supply", "PS2 Status", "power supply PS2 Status: no reading (ns)"),
+        ("group", "PS Redundancy", "redundancy sensor PS Redundancy: Non-Redundant: Sufficient from Redundant"),
+    ]
+    assert power.redundant is False
+
+
+def test_one_supply_is_not_redundant() -> None:
+    power = parse_ipmi_sdr("PS1 Status       | 01h | ok  | 10.1 | Presence detected\n", "one")
+    assert [(i.code, i.message) for i in power.issues] == [
+        ("count", "1 power supply sensor(s); redundancy needs at least 2")]
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        ("", "line 1", "no sensor lines"),
+        ("\n\n", "line 1", "no sensor lines"),
+        ("Error: Unable to establish IPMI v2 / RMCP+ session\n", "line 1", "expected 'name | id | status"),
+        ("PS1 Status | 01h | ok | 10.1 | Presence detected\nPS2 Status | 02h | ok\n", "line 2", "expected 'name"),
+        ("PS1 Status | zzh | ok | 10.1 | Presence detected\n", "line 1", "expected 'name"),
+        ("PS1 Status | 01h | ok | ten | Presence detected\n", "line 1", "expected 'name"),
+        ('{"PowerSupplies": []}\n', "line 1", "expected 'name"),
+    ],
+    ids=["empty", "blank-lines", "ipmitool-error", "short-line", "bad-id", "bad-entity", "json"],
+)
+def test_broken_output(text: str, where: str, message: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_ipmi_sdr(text, "saved.txt")
+    assert (caught.value.source, caught.value.where) == ("saved.txt", where)
+    assert caught.value.message.startswith(message)
+
+
+def test_bad_sources(tmp_path: Path) -> None:
+    with pytest.raises(ParseError, match="no such file"):
+        KINDS["ipmi-sdr"].inspect(str(tmp_path / "missing.txt"), InspectOptions())
+    (tmp_path / "bin.txt").write_bytes(b"PS1 \xff\xfe")
+    with pytest.raises(ParseError, match="not UTF-8 text"):
+        KINDS["ipmi-sdr"].inspect(str(tmp_path / "bin.txt"), InspectOptions())
+    for url, message in (("ipmi://", "expected ipmi://HOST"), ("ipmi://h:99999", "invalid port"),
+                         ("ipmi://u:pw@h", "credentials in the URL are refused"), ("snmp://h", "unknown scheme")):
+        with pytest.raises(DeviceError, match=message):
+            KINDS["ipmi-sdr"].inspect(url, InspectOptions(extra={"credentials": None}))
+
+
+OFFSETS = ["Presence detected", "Failure detected", "Predictive failure", "Power Supply AC lost",
+           "AC lost or out-of-range", "AC out-of-range, but present", "Config Error"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(OFFSETS), unique=True))
+def test_redundant_iff_ps2_present_without_fault(asserted: list[str]) -> None:
+    ordered = [o for o in OFFSETS if o in asserted]
+    text = ("PS1 Status       | 01h | ok  | 10.1 | Presence detected\n"
+            f"PS2 Status       | 02h | ok  | 10.2 | {', '.join(ordered)}\n"
+            "PS Redundancy    | 03h | ok  | 19.1 | Fully Redundant\n")
+    power = parse_ipmi_sdr(text, "gen")
+    assert set(power.supplies[1].states) == set(asserted)
+    faults = {"Failure detected", "Power Supply AC lost", "AC lost or out-of-range", "AC out-of-range, but present",
+              "Config Error"}
+    assert power.redundant == ("Presence detected" in asserted and not faults & set(asserted))

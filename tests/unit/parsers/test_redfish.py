@@ -1,0 +1,253 @@
+"""parse_redfish_documents on the project's mockup tree (every variant, each schema generation alone
+and both together), on hand-broken documents (exact JSON pointer), and on edge cases of the verdict."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import io
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tier3.bmc.redfish import read_directory
+from tier3.errors import ParseError
+from tier3.inspect import InspectOptions
+from tier3.inspect.bmc import KINDS
+from tier3.parsers.redfish import links_to_follow, parse_redfish_documents
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "redfish"
+
+
+def _mockups() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("redfish_mockups", FIXTURES / "mockups.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+MOCKUPS = _mockups()
+BASE = read_directory(FIXTURES / "rack-server")
+PSU1 = "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/PSU1"
+POWER = "/redfish/v1/Chassis/1U/Power"
+OLD_GROUP = ("T3-OBS-PWR-003", "1U/PSU Redundancy")
+NEW_GROUP = ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")
+PSU2 = ("T3-OBS-PWR-001", "1U/PSU2")
+
+# (variant, generation kept or None for both) -> (redundant, sorted (rule id, subject))
+CASES: dict[tuple[str, str | None], tuple[bool, list[tuple[str, str]]]] = {
+    ("healthy", None): (True, []),
+    ("healthy", "Power"): (True, []),
+    ("healthy", "PowerSubsystem"): (True, []),
+    ("psu2-critical", None): (False, sorted([PSU2, PSU2, OLD_GROUP, NEW_GROUP])),
+    ("psu2-critical", "Power"): (False, [PSU2, OLD_GROUP]),
+    ("psu2-critical", "PowerSubsystem"): (False, [PSU2, NEW_GROUP]),
+    ("psu2-absent", None): (False, sorted([PSU2, PSU2, OLD_GROUP, NEW_GROUP])),
+    ("psu2-absent", "Power"): (False, [PSU2, OLD_GROUP]),
+    ("psu2-absent", "PowerSubsystem"): (False, [PSU2, NEW_GROUP]),
+    ("psu2-disabled", None): (False, sorted([PSU2, PSU2, OLD_GROUP, NEW_GROUP])),
+    ("psu2-disabled", "Power"): (False, [PSU2, OLD_GROUP]),
+    ("psu2-disabled", "PowerSubsystem"): (False, [PSU2, NEW_GROUP]),
+    ("psu2-ac-lost", None): (False, sorted([PSU2, PSU2, OLD_GROUP, NEW_GROUP, ("T3-OBS-PWR-004", "1U/PSU2")])),
+    ("psu2-ac-lost", "PowerSubsystem"): (False, [PSU2, NEW_GROUP, ("T3-OBS-PWR-004", "1U/PSU2")]),
+    ("same-pdu", None): (False, [("T3-OBS-PWR-002", "pdu:A")]),
+    ("same-pdu", "Power"): (True, []),  # the old schema carries no outlet: the feed is unknown there
+    ("same-pdu", "PowerSubsystem"): (False, [("T3-OBS-PWR-002", "pdu:A")]),
+}
+
+
+def _verdict(report: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
+    return report["redundant"], sorted((f["rule_id"], f["subject"]) for f in report["findings"])
+
+
+@pytest.mark.parametrize(("name", "only"), list(CASES), ids=[f"{n}/{o or 'both'}" for n, o in CASES])
+def test_variant_verdict(name: str, only: str | None, tmp_path: Path) -> None:
+    tree = MOCKUPS.build(name, tmp_path / "tree", only=only, dmtf_layout=only == "Power")
+    report = KINDS["redfish"].inspect(str(tree), InspectOptions())
+    assert _verdict(report) == CASES[(name, only)]
+    assert report["documents_read"] == {None: 8, "Power": 4, "PowerSubsystem": 7}[only]
+
+
+def test_report_names_supplies_outlets_and_pdus() -> None:
+    report = KINDS["redfish"].inspect(str(FIXTURES / "rack-server"), InspectOptions())
+    new = [s for s in report["supplies"] if s["schema"] == "PowerSubsystem"]
+    assert [(s["id"], s["state"], s["health"], s["line_input"], s["pdu"], s["outlet"]) for s in new] == [
+        ("PSU1", "Enabled", "OK", "Normal", "A", "/redfish/v1/PowerEquipment/RackPDUs/A/Outlets/12"),
+        ("PSU2", "Enabled", "OK", "Normal", "B", "/redfish/v1/PowerEquipment/RackPDUs/B/Outlets/12"),
+    ]
+    assert report["pdus"] == ["A", "B"]
+    assert [(g["schema"], g["mode"], g["min_needed"], g["max_supported"]) for g in report["redundancy_groups"]] == [
+        ("Power", "N+m", 1, 2), ("PowerSubsystem", "Failover", 1, 2),
+    ]
+
+
+def test_document_bundle_from_a_file_and_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(BASE))
+    assert KINDS["redfish"].inspect(str(bundle), InspectOptions())["redundant"] is True
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(BASE)))
+    assert KINDS["redfish"].inspect("-", InspectOptions())["redundant"] is True
+
+
+def _edit(path: str, pointer: list[Any], value: Any) -> dict[str, Any]:
+    documents = copy.deepcopy(BASE)
+    node = documents[path]
+    for key in pointer[:-1]:
+        node = node[key]
+    if value is KeyError:
+        del node[pointer[-1]]
+    else:
+        node[pointer[-1]] = value
+    return documents
+
+
+BROKEN = [
+    # (id, documents, where, message)
+    ("old-status-missing", _edit(POWER, ["PowerSupplies", 0, "Status"], KeyError),
+     f"{POWER}#/PowerSupplies/0/Status", "missing; a Redfish resource must have Status"),
+    ("old-state-int", _edit(POWER, ["PowerSupplies", 0, "Status", "State"], 3),
+     f"{POWER}#/PowerSupplies/0/Status/State", "is int, expected a string"),
+    ("old-supplies-object", _edit(POWER, ["PowerSupplies"], {}),
+     f"{POWER}#/PowerSupplies", "is dict, expected an array"),
+    ("old-supply-string", _edit(POWER, ["PowerSupplies", 1], "PSU2"),
+     f"{POWER}#/PowerSupplies/1", "is str, expected an object"),
+    ("min-needed-string", _edit(POWER, ["Redundancy", 0, "MinNumNeeded"], "1"),
+     f"{POWER}#/Redundancy/0/MinNumNeeded", "is str, expected an integer"),
+    ("min-needed-bool", _edit(POWER, ["Redundancy", 0, "MinNumNeeded"], True),
+     f"{POWER}#/Redundancy/0/MinNumNeeded", "is bool, expected an integer"),
+    ("group-status-missing", _edit(POWER, ["Redundancy", 0, "Status"], KeyError),
+     f"{POWER}#/Redundancy/0/Status", "missing; a Redfish resource must have Status"),
+    ("new-state-missing", _edit(PSU1, ["Status", "State"], KeyError),
+     f"{PSU1}#/Status/State", "missing; a Redfish resource must have State"),
+    ("outlet-without-id", _edit(PSU1, ["Links", "Outlet"], {"href": "x"}),
+     f"{PSU1}#/Links/Outlet/@odata.id", "missing; a Redfish resource must have @odata.id"),
+    ("supply-id-missing", _edit(PSU1, ["Id"], KeyError), f"{PSU1}#/Id", "missing; a Redfish resource must have Id"),
+    ("members-not-array", _edit("/redfish/v1/Chassis", ["Members"], {"@odata.id": "x"}),
+     "/redfish/v1/Chassis#/Members", "is dict, expected an array"),
+    ("root-chassis-string", _edit("/redfish/v1", ["Chassis"], "/redfish/v1/Chassis"),
+     "/redfish/v1#/Chassis", "is str, expected an object"),
+    ("chassis-id-missing", _edit("/redfish/v1/Chassis/1U", ["Id"], KeyError),
+     "/redfish/v1/Chassis/1U#/Id", "missing; a Redfish resource must have Id"),
+    ("power-link-not-object", _edit("/redfish/v1/Chassis/1U", ["Power"], []),
+     "/redfish/v1/Chassis/1U#/Power", "is list, expected an object"),
+    ("power-document-is-array", {**BASE, POWER: []}, POWER, "is list, expected a JSON object"),
+    ("no-chassis", _edit("/redfish/v1/Chassis", ["Members"], []), "/redfish/v1/Chassis",
+     "no chassis links a Power or PowerSubsystem resource"),
+    ("power-document-not-read", {k: v for k, v in BASE.items() if k != POWER},
+     "/redfish/v1/Chassis/1U#/Power", f"links {POWER}, which is not in the documents read"),
+    ("no-service-root", {k: v for k, v in BASE.items() if k != "/redfish/v1"},
+     "/redfish/v1", "links /redfish/v1, which is not in the documents read"),
+    ("supply-document-is-array", {**BASE, PSU1: [1]}, PSU1, "is list, expected a JSON object"),
+    ("supply-not-read", {k: v for k, v in BASE.items() if k != PSU1},
+     "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies#/Members", f"links {PSU1}, which is not in the documents"),
+]
+
+
+@pytest.mark.parametrize(("documents", "where", "message"), [b[1:] for b in BROKEN], ids=[b[0] for b in BROKEN])
+def test_broken_documents_name_the_pointer(documents: dict[str, Any], where: str, message: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_redfish_documents(documents, "bmc.example")
+    assert caught.value.source == "bmc.example"
+    assert caught.value.where == where
+    assert caught.value.message.startswith(message)
+
+
+def test_chassis_without_power_is_skipped_and_alone_is_an_error() -> None:
+    documents = _edit("/redfish/v1/Chassis", ["Members"], [{"@odata.id": "/redfish/v1/Chassis/1U"},
+                                                           {"@odata.id": "/redfish/v1/Chassis/Rack"}])
+    documents["/redfish/v1/Chassis/Rack"] = {"@odata.id": "/redfish/v1/Chassis/Rack", "Id": "Rack"}
+    power = parse_redfish_documents(documents, "s")
+    assert power.skipped == ("/redfish/v1/Chassis/Rack",)
+    assert power.redundant is True
+    alone = _edit("/redfish/v1/Chassis", ["Members"], [{"@odata.id": "/redfish/v1/Chassis/Rack"}])
+    alone["/redfish/v1/Chassis/Rack"] = documents["/redfish/v1/Chassis/Rack"]
+    with pytest.raises(ParseError, match="no chassis links a Power or PowerSubsystem resource"):
+        parse_redfish_documents(alone, "s")
+
+
+def _issues(documents: dict[str, Any]) -> list[tuple[str, str]]:
+    return sorted((i.code, i.subject) for i in parse_redfish_documents(documents, "s").issues)
+
+
+def test_standby_spare_counts_as_present() -> None:
+    assert _issues(_edit(PSU1, ["Status", "State"], "StandbySpare")) == []
+
+
+@pytest.mark.parametrize("state", ["StandbyOffline", "UnavailableOffline", "Starting", "InTest", "Quiesced"])
+def test_other_states_are_not_present(state: str) -> None:
+    assert _issues(_edit(PSU1, ["Status", "State"], state)) == [("group", "1U/PowerSupplyRedundancy/0"),
+                                                               ("supply", "1U/PSU1")]
+
+
+def test_enabled_without_health_is_not_trusted() -> None:
+    power = parse_redfish_documents(_edit(PSU1, ["Status", "Health"], KeyError), "s")
+    assert [i.message for i in power.issues if i.code == "supply"] == [
+        "power supply Power Supply 1: no health reported (PowerSubsystem)"
+    ]
+
+
+def test_group_not_redundant_mode() -> None:
+    documents = _edit("/redfish/v1/Chassis/1U/PowerSubsystem", ["PowerSupplyRedundancy", 0, "RedundancyType"],
+                      "NotRedundant")
+    assert _issues(documents) == [("group", "1U/PowerSupplyRedundancy/0")]
+
+
+def test_group_min_needed_equal_to_healthy_supplies() -> None:
+    """Two healthy supplies but both needed (MinNumNeeded 2): losing one drops the load."""
+    power = parse_redfish_documents(_edit(POWER, ["Redundancy", 0, "MinNumNeeded"], 2), "s")
+    assert [(i.code, i.message) for i in power.issues] == [
+        ("group", "redundancy group PSU Redundancy: 2 healthy supply(ies) for 2 needed: losing one more drops "
+                  "the load (Power)"),
+    ]
+
+
+def test_one_supply_only() -> None:
+    documents = _edit(POWER, ["PowerSupplies"], [BASE[POWER]["PowerSupplies"][0]])
+    documents[POWER]["Redundancy"] = []
+    assert _issues(documents) == [("count", "1U")]
+
+
+def test_outlet_on_an_unknown_path_gives_no_pdu() -> None:
+    documents = _edit(PSU1, ["Links", "Outlet", "@odata.id"], "/redfish/v1/Something/Else")
+    power = parse_redfish_documents(documents, "s")
+    assert [s.pdu for s in power.supplies if s.generation == "PowerSubsystem"] == [None, "B"]
+    assert power.redundant is True
+
+
+def test_floor_pdu_outlets_share_a_feed() -> None:
+    documents = _edit(PSU1, ["Links", "Outlet", "@odata.id"], "/redfish/v1/PowerEquipment/FloorPDUs/F1/Outlets/1")
+    psu2 = PSU1.replace("PSU1", "PSU2")
+    documents[psu2]["Links"]["Outlet"]["@odata.id"] = "/redfish/v1/PowerEquipment/FloorPDUs/F1/Outlets/2"
+    assert _issues(documents) == [("feed", "pdu:F1")]
+
+
+def test_links_followed_stop_at_the_supplies() -> None:
+    assert links_to_follow("/redfish/v1", BASE["/redfish/v1"]) == ["/redfish/v1/Chassis"]
+    assert links_to_follow("/redfish/v1/Chassis/1U", BASE["/redfish/v1/Chassis/1U"]) == [
+        POWER, "/redfish/v1/Chassis/1U/PowerSubsystem"]
+    assert links_to_follow(PSU1, BASE[PSU1]) == []  # outlets live on the PDU's own service: not followed
+    assert links_to_follow(POWER, BASE[POWER]) == []
+
+
+HEALTH = st.sampled_from(["OK", "Warning", "Critical", None])
+STATE = st.sampled_from(["Enabled", "StandbySpare", "Absent", "Disabled", "StandbyOffline", "UnavailableOffline"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(s1=STATE, h1=HEALTH, s2=STATE, h2=HEALTH)
+def test_redundant_iff_both_supplies_present_and_ok(s1: str, h1: str | None, s2: str, h2: str | None) -> None:
+    documents = copy.deepcopy(BASE)
+    del documents["/redfish/v1/Chassis/1U"]["Power"]
+    for psu, state, health in ((PSU1, s1, h1), (PSU1.replace("PSU1", "PSU2"), s2, h2)):
+        documents[psu]["Status"] = {"State": state} | ({} if health is None else {"Health": health})
+    documents["/redfish/v1/Chassis/1U/PowerSubsystem"]["PowerSupplyRedundancy"][0]["Status"]["Health"] = "OK"
+    power = parse_redfish_documents(documents, "s")
+    ok = {"Enabled", "StandbySpare"}
+    assert power.redundant == (s1 in ok and h1 == "OK" and s2 in ok and h2 == "OK")
