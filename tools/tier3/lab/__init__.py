@@ -1,0 +1,12 @@
+"""The local lab: systemd containers under Podman from a locally built Debian 12 image.
+
+Layers: ``hosts`` (the table), ``recipe`` (image recipe and hash, apt sources), ``podman``
+(argument builders and the runner), ``inventory`` (the generated inventory/lab), ``image``
+(debootstrap and import), ``control`` (up, down, status). See docs/lab.md.
+"""
+
+from __future__ import annotations
+
+from tier3.lab.control import DownResult, HostStatus, UpResult, down, image, status, up
+
+__all__ = ["DownResult", "HostStatus", "UpResult", "down", "image", "status", "up"]

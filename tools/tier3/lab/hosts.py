@@ -1,0 +1,88 @@
+"""The lab as data: one table of hosts, the network they share and the imaginary rack layout.
+
+Later issues add rows (archive1, a client, VMs, BMCs, firewall peers) and kinds; the code that
+starts containers, writes the inventory and reports status reads only this table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PREFIX = "tier3-lab-"  # every Podman object the lab creates is named with it
+LABEL = "tier3.lab"  # and labelled with it, so `lab down` finds exactly what `lab up` made
+NETWORK = "tier3-lab"
+SUBNET = "10.89.30.0/24"
+GATEWAY = "10.89.30.1"
+SITE = "lab"
+
+# Podman's defaults plus what the services need (LAB-NOTES): keepalived and nftables need
+# NET_ADMIN and NET_RAW, chattr +i LINUX_IMMUTABLE, sshd and login AUDIT_WRITE.
+BASE_CAPABILITIES: tuple[str, ...] = ("NET_ADMIN", "NET_RAW", "LINUX_IMMUTABLE", "AUDIT_WRITE")
+# systemd units with sandboxing (PrivateTmp=, ProtectSystem=...) make mount namespaces: HAProxy's
+# Debian unit fails with 226/NAMESPACE without SYS_ADMIN.
+SANDBOX_CAPABILITIES: tuple[str, ...] = ("SYS_ADMIN",)
+
+
+@dataclass(frozen=True)
+class LabHost:
+    """One lab host: inventory name, groups, static address and where it stands (imaginary)."""
+
+    name: str
+    groups: tuple[str, ...]
+    address: str
+    rack: str  # lab-r01 or lab-r02: an imaginary rack, see RACKS
+    kind: str = "container"  # later: "vm", "bmc", "firewall"
+    capabilities: tuple[str, ...] = field(default=BASE_CAPABILITIES)
+
+    @property
+    def container(self) -> str:
+        return f"{PREFIX}{self.name}"
+
+
+# one pair per service group, one member in each imaginary rack
+HOSTS: tuple[LabHost, ...] = (
+    LabHost("mx1", ("mx",), "10.89.30.11", "lab-r01"),
+    LabHost("mx2", ("mx",), "10.89.30.12", "lab-r02"),
+    LabHost("imap1", ("imap",), "10.89.30.21", "lab-r01"),
+    LabHost("imap2", ("imap",), "10.89.30.22", "lab-r02"),
+    LabHost("dns1", ("dns",), "10.89.30.31", "lab-r01"),
+    LabHost("dns2", ("dns",), "10.89.30.32", "lab-r02"),
+    LabHost("lb1", ("lb",), "10.89.30.41", "lab-r01", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
+    LabHost("lb2", ("lb",), "10.89.30.42", "lab-r02", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
+)
+
+# The imaginary layout the inventory declares: two racks, each with a PDU on each of two feeds and
+# its own top-of-rack switch. Containers have no racks, PDUs or bonds; the layout lets the
+# redundancy rules run on the lab inventory exactly as on a real site.
+FEEDS: tuple[str, ...] = ("lab-a", "lab-b")
+RACKS: tuple[str, ...] = ("lab-r01", "lab-r02")
+
+
+@dataclass(frozen=True)
+class LabVip:
+    """A VRRP virtual IP on the lab network, held by the members of one group."""
+
+    name: str
+    group: str
+    address: str
+    vrid: int
+
+
+VIPS: tuple[LabVip, ...] = (
+    LabVip("lab-mx-relay", "mx", "10.89.30.100", 53),
+    LabVip("lab-imap", "imap", "10.89.30.101", 52),
+)
+
+
+def select(names: list[str] | None = None) -> tuple[LabHost, ...]:
+    """The hosts named (all when ``names`` is empty or None), in table order."""
+    if not names:
+        return HOSTS
+    known = {h.name for h in HOSTS}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        from tier3.errors import LabError  # noqa: PLC0415  (keep the table importable on its own)
+
+        raise LabError("tier3 lab", "hosts", f"unknown lab host {', '.join(unknown)}",
+                       hint=f"choose from {', '.join(h.name for h in HOSTS)}")
+    return tuple(h for h in HOSTS if h.name in names)
