@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import certifi
 import pytest
 from conftest import BMC_PASSWORD, BMC_USER, Handler, LabCA, StandIn, Sushy, load_mockups
 
@@ -165,6 +166,11 @@ HTML = b"<!DOCTYPE html><html><body><h1>Login</h1></body></html>"
         pytest.param(_answer(400, b"{}"), "/redfish/v1: answered HTTP 400 Bad Request, expected 200", id="400"),
         pytest.param(_answer(302, b"", headers={"Location": "/redfish/v1"}),
                      "/redfish/v1: redirect loop (more than 5 redirects)", id="redirect-loop"),
+        pytest.param(_answer(302, b"", headers={"Location": "https://127.0.0.2:1/redfish/v1"}),
+                     "/redfish/v1: redirects to another origin (https://127.0.0.2:1); refused, the credentials "
+                     "would follow", id="redirect-to-another-host"),
+        pytest.param(_answer(301, b""), "/redfish/v1: answered HTTP 301 without a Location to go to",
+                     id="redirect-without-location"),
         pytest.param(_answer(200, b"{}", "application/json", headers={}),
                      ": /redfish/v1#/Chassis: missing; a Redfish service root must have Chassis",
                      id="root-without-chassis"),
@@ -215,6 +221,17 @@ def test_closed_port(closed_port: int, lab_ca: LabCA) -> None:
 def test_unknown_ca_without_ca_file(sushy: Callable[[Path], Sushy], tmp_path: Path) -> None:
     peer = sushy(variant(tmp_path, "healthy"))
     code, _, error = inspect(peer.url)
+    assert code == 2
+    assert error == (f"tier3 inspect: {peer.url}/redfish/v1: TLS certificate not trusted (or TLS failed) "
+                     "(fix: give the BMC's CA with --ca-file)")
+
+
+def test_ca_file_of_another_ca(sushy: Callable[[Path], Sushy], tmp_path: Path) -> None:
+    """--ca-file given, but it is not the CA that signed the BMC's certificate."""
+    peer = sushy(variant(tmp_path, "healthy"))
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(Path(certifi.where()).read_bytes())  # a real bundle without the test CA
+    code, _, error = inspect(peer.url, ca_file=str(other))
     assert code == 2
     assert error == (f"tier3 inspect: {peer.url}/redfish/v1: TLS certificate not trusted (or TLS failed) "
                      "(fix: give the BMC's CA with --ca-file)")

@@ -18,6 +18,7 @@ import contextlib
 import json
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,6 +36,7 @@ MAX_DOCUMENTS = 1024  # a rack server needs ~10; a blade enclosure a few hundred
 MAX_BODY = 8 * 1024 * 1024  # bytes per document
 MAX_REDIRECTS = 5
 AUTH_MODES = ("basic", "session")
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 Fetch = Callable[[str], Mapping[str, Any]]
 
@@ -42,9 +44,9 @@ Fetch = Callable[[str], Mapping[str, Any]]
 def crawl(fetch: Fetch, source: str, limit: int = MAX_DOCUMENTS) -> dict[str, Any]:
     """Every document reachable from the service root through ``links_to_follow``, by path."""
     documents: dict[str, Any] = {}
-    queue = [ROOT]
+    queue = deque([ROOT])
     while queue:
-        path = queue.pop(0)
+        path = queue.popleft()
         if path in documents:
             continue
         if not path.startswith(ROOT + "/") and path != ROOT:
@@ -130,7 +132,6 @@ class RedfishClient:
         self.timeout, self.retries, self.insecure = timeout, max(0, retries), insecure
         self.session = requests.Session()
         self.session.trust_env = False
-        self.session.max_redirects = MAX_REDIRECTS
         self.session.verify = False if insecure else (ca_file or True)
         self.session.headers.update({"Accept": "application/json", "OData-Version": "4.0"})
         self._logout_url: str | None = None
@@ -184,46 +185,70 @@ class RedfishClient:
         self._logout_url = urljoin(url, location) if location else None
 
     def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request, its retries and same-origin redirects; any answer but 2xx is a DeviceError.
+
+        Redirects are followed here, not by requests: requests keeps custom headers
+        (``X-Auth-Token``) on a redirect to another host, so another origin is refused outright.
+        """
+        first = url
+        for _ in range(MAX_REDIRECTS + 1):
+            response, attempts = self._send(method, url, **kwargs)
+            status = response.status_code
+            if status not in REDIRECTS:
+                return self._accept(response, url, attempts)
+            location = response.headers.get("Location")
+            response.close()
+            if not location:
+                raise DeviceError(url, "", f"answered HTTP {status} without a Location to go to")
+            target = urljoin(url, location)
+            if _origin(target) != _origin(url):
+                raise DeviceError(url, "", f"redirects to another origin ({_origin(target)}); refused, the "
+                                  "credentials would follow", hint="point tier3 at the BMC's own address")
+            url = target
+        raise DeviceError(first, "", f"redirect loop (more than {MAX_REDIRECTS} redirects)")
+
+    def _send(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, int]:
+        """Send once, and again on timeouts and 5xx for idempotent GETs: (response, attempts)."""
+        retries = self.retries if method == "GET" else 0
         attempt = 0
         while True:
+            attempt += 1
             try:
                 with self._quiet():
-                    response = self.session.request(method, url, timeout=self.timeout, stream=True, **kwargs)
+                    response = self.session.request(method, url, timeout=self.timeout, stream=True,
+                                                    allow_redirects=False, **kwargs)
             except requests.exceptions.SSLError:
                 raise DeviceError(url, "", "TLS certificate not trusted (or TLS failed)",
                                   hint="give the BMC's CA with --ca-file") from None
             except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
-                if attempt < self.retries:
-                    attempt += 1
+                if attempt <= retries:
                     time.sleep(min(0.2 * 2**attempt, 2.0))
                     continue
-                raise DeviceError(url, "", f"no answer within {self.timeout:g} s ({attempt + 1} attempt(s))",
+                raise DeviceError(url, "", f"no answer within {self.timeout:g} s ({attempt} attempt(s))",
                                   hint="check the BMC address, or raise --timeout") from None
-            except requests.exceptions.TooManyRedirects:
-                raise DeviceError(url, "", f"redirect loop (more than {MAX_REDIRECTS} redirects)") from None
             except requests.exceptions.ConnectionError as exc:
                 raise DeviceError(url, "", f"cannot connect: {_reason(exc)}",
                                   hint="check the BMC address and port") from None
             except requests.exceptions.RequestException as exc:
                 raise DeviceError(url, "", f"request failed: {type(exc).__name__}") from None
-            status = response.status_code
-            if status >= 500 and attempt < self.retries:
+            if response.status_code >= 500 and attempt <= retries:
                 response.close()
-                attempt += 1
                 time.sleep(min(0.2 * 2**attempt, 2.0))
                 continue
-            if status in (401, 403):
-                response.close()
-                raise DeviceError(url, "", f"refused the credentials (HTTP {status})", hint=self.credential_hint)
-            if status == 404:
-                response.close()
-                raise DeviceError(url, "", "not found (HTTP 404): expected a Redfish resource here",
-                                  hint="check the URL; the service root is /redfish/v1")
-            if status >= 400:
-                response.close()
-                raise DeviceError(url, "", f"answered HTTP {status} {response.reason or ''}".rstrip()
-                                  + f", expected 200 with a Redfish resource (after {attempt + 1} attempt(s))")
+            return response, attempt
+
+    def _accept(self, response: requests.Response, url: str, attempts: int) -> requests.Response:
+        status = response.status_code
+        if status < 400:
             return response
+        response.close()
+        if status in (401, 403):
+            raise DeviceError(url, "", f"refused the credentials (HTTP {status})", hint=self.credential_hint)
+        if status == 404:
+            raise DeviceError(url, "", "not found (HTTP 404): expected a Redfish resource here",
+                              hint="check the URL; the service root is /redfish/v1")
+        raise DeviceError(url, "", f"answered HTTP {status} {response.reason or ''}".rstrip()
+                          + f", expected 200 with a Redfish resource (after {attempts} attempt(s))")
 
     def _body(self, response: requests.Response, url: str) -> bytes:
         chunks, size = [], 0
@@ -253,6 +278,11 @@ class RedfishClient:
 def _suppress_request_errors() -> contextlib.suppress:
     """Logging out is best effort: the session expires on the BMC anyway."""
     return contextlib.suppress(requests.exceptions.RequestException)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _reason(exc: BaseException) -> str:

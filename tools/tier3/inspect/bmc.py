@@ -26,6 +26,7 @@ from tier3.errors import DeviceError, ParseError
 from tier3.inspect import InspectOptions, Kind
 from tier3.model.finding import Finding, Location, Severity, Status
 from tier3.parsers.ipmi import IpmiPower, parse_ipmi_sdr
+from tier3.parsers.ipmi import Issue as IpmiIssue
 from tier3.parsers.redfish import Issue, RedfishPower, parse_redfish_documents
 
 POWER_CONTROLS = ("ISO27001:A.7.11", "ISO27001:A.8.14", "SOC2:A1.2", "NIST-800-53:PE-9(1)")
@@ -57,7 +58,7 @@ OBS_RULES: dict[str, ObservedRule] = {
 }
 
 
-def _findings(issues: Iterable[Issue], source: str, read: str) -> list[dict[str, Any]]:
+def _findings(issues: Iterable[Issue | IpmiIssue], source: str, read: str) -> list[dict[str, Any]]:
     out = []
     for issue in issues:
         rule = OBS_RULES[issue.code]

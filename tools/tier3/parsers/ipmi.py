@@ -9,17 +9,19 @@ The state is the list of asserted offsets that ipmitool prints (some contain a c
 "AC out-of-range, but present", so phrases are matched, not split). A sensor is a redundancy
 sensor when it states a redundancy phrase (generic reading type 0Bh), a supply when it states a
 power-supply phrase or sits on entity 10 (power supply); anything else is kept as ``other``.
-Both outputs may be given concatenated. Issues reuse ``tier3.parsers.redfish.Issue`` (one issue
-type for BMC power, whatever the protocol).
+Both outputs may be given concatenated. ``Issue`` has the same fields as the Redfish parser's, so
+``tier3.inspect.bmc`` turns both into findings through one table (parsers import only model and
+errors, hence the twin rather than an import).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from tier3.errors import ParseError
-from tier3.parsers.redfish import Issue
 
 PRESENT = "Presence detected"
 SUPPLY_FAULTS = ("Failure detected", "Config Error")
@@ -42,6 +44,16 @@ _LINE = re.compile(
     r"^(?P<name>[^|]*?)\s*\|\s*(?P<id>[0-9A-Fa-f]{2,4}h)\s*\|\s*(?P<status>[a-z]{1,3})\s*\|"
     r"\s*(?P<entity>\d+\.\d+)\s*\|\s?(?P<state>.*?)\s*$"
 )
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str  # supply, input, count, group, or warning (predictive failure: does not break redundancy)
+    chassis: str  # always "": ipmitool sdr has no chassis
+    subject: str  # the sensor blamed
+    message: str
+    where: str  # the line of the sdr output
+    evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
