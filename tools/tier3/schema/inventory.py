@@ -163,8 +163,14 @@ def read_inventory(path: Path) -> RawInventory:
     return inv
 
 
+def _entries(directory: Path) -> list[os.DirEntry[str]]:
+    """The directory's entries, sorted by name, with the scandir handle closed."""
+    with os.scandir(directory) as it:
+        return sorted(it, key=lambda e: e.name)
+
+
 def _sources(directory: Path) -> Iterator[Path]:
-    for entry in os.scandir(directory):
+    for entry in _entries(directory):
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
@@ -298,7 +304,7 @@ def _read_vars_dirs(inv: RawInventory) -> None:
         directory = inv.root / f"{kind}_vars"
         if not directory.is_dir():
             continue
-        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+        for entry in _entries(directory):
             if entry.name.startswith("."):
                 continue
             stem, ext = os.path.splitext(entry.name)
@@ -321,7 +327,7 @@ def _read_vars_dirs(inv: RawInventory) -> None:
 
 
 def _vars_files(directory: Path) -> Iterator[Path]:
-    for entry in os.scandir(directory):
+    for entry in _entries(directory):
         if entry.name.startswith("."):
             continue
         if entry.is_dir():
