@@ -320,3 +320,25 @@ def test_session_login_without_token_exit_2(
     assert code == 2
     assert error == (f"tier3 inspect: {peer.url}/redfish/v1/SessionService/Sessions: session login answered "
                      "HTTP 204 without X-Auth-Token (fix: use basic auth with this BMC)")
+
+
+def test_session_is_deleted_when_the_read_fails(
+    stand_in: Callable[[Handler], StandIn], lab_ca: LabCA, bmc_env: tuple[str, str]
+) -> None:
+    """Logged in, then the service root answers 500: exit 2, and the session is still deleted."""
+
+    def bmc(h: Any) -> None:
+        if h.command == "POST":
+            h.rfile.read(int(h.headers["Content-Length"]))
+            _answer(201, b"{}", headers={"X-Auth-Token": "tok", "Location": "/redfish/v1/SessionService/Sessions/9"})(h)
+        else:
+            _answer(204 if h.command == "DELETE" else 500, b"" if h.command == "DELETE" else b"{}")(h)
+
+    peer = stand_in(bmc)
+    code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file), extra={"auth": "session"}, retries=0)
+    assert code == 2
+    assert error.startswith(f"tier3 inspect: {peer.url}/redfish/v1: answered HTTP 500")
+    assert [(r["method"], r["path"]) for r in peer.requests] == [
+        ("POST", "/redfish/v1/SessionService/Sessions"), ("GET", "/redfish/v1"),
+        ("DELETE", "/redfish/v1/SessionService/Sessions/9"),
+    ]
