@@ -131,3 +131,27 @@ def test_redundant_iff_ps2_present_without_fault(asserted: list[str]) -> None:
     faults = {"Failure detected", "Power Supply AC lost", "AC lost or out-of-range", "AC out-of-range, but present",
               "Config Error"}
     assert power.redundant == ("Presence detected" in asserted and not faults & set(asserted))
+
+
+def test_ipmitool_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("TIER3_BMC_USERNAME", "u")
+    monkeypatch.setenv("TIER3_BMC_PASSWORD", "p")
+    with pytest.raises(DeviceError) as caught:
+        KINDS["ipmi-sdr"].inspect("ipmi://127.0.0.1:623", InspectOptions())
+    assert caught.value.one_line() == ("ipmi://127.0.0.1:623: ipmitool not found on PATH "
+                                       "(fix: apt-get install ipmitool)")
+
+
+def test_ipmitool_failure_never_echoes_the_password(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A (fake) ipmitool that prints the password it was given on stderr: the error masks it."""
+    fake = tmp_path / "ipmitool"
+    fake.write_text('#!/bin/sh\necho "Loading IANA PEN Registry..." >&2\necho "bad password $IPMI_PASSWORD" >&2\n'
+                    "exit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("TIER3_BMC_USERNAME", "u")
+    monkeypatch.setenv("TIER3_BMC_PASSWORD", "Pa55-word")
+    with pytest.raises(DeviceError) as caught:
+        KINDS["ipmi-sdr"].inspect("ipmi://127.0.0.1", InspectOptions())
+    assert caught.value.message == "ipmitool sdr type 'Power Supply' failed: bad password ***"
