@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import cerberus.errors
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tier3.schema import compiled
-from tier3.schema.schemas import KINDS, cerberus_issues, schema
+from tier3.schema.reference import cerberus_issues
+from tier3.schema.schemas import KINDS, MESSAGES, order, schema
 from tier3.schema.yamlio import Vaulted
 
 JUNK = st.one_of(
@@ -66,7 +68,7 @@ def _document(fields: Mapping[str, Any]) -> st.SearchStrategy[dict[Any, Any]]:
 
 def _agree(kind: str, document: dict[Any, Any]) -> None:
     expected = cerberus_issues(kind, document)
-    got = sorted(compiled.issues(kind, document), key=lambda i: (repr(i.path), i.code, i.message))
+    got = sorted(compiled.issues(kind, document), key=order)
     assert got == expected
 
 
@@ -127,3 +129,8 @@ def test_table_of_edges(kind: str, document: dict[str, Any], count: int) -> None
 def test_unsupported_rule_is_refused_at_compile_time() -> None:
     with pytest.raises(ValueError, match="not supported"):
         compiled.compile_field({"type": "string", "coerce": "int"})
+
+
+def test_messages_are_cerberus_own() -> None:
+    for code, text in MESSAGES.items():
+        assert cerberus.errors.BasicErrorHandler.messages[code] == text
