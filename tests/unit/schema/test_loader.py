@@ -68,13 +68,13 @@ def _move_tier3_host_of_mx1(inv: Path) -> dict:  # type: ignore[type-arg]
 def test_precedence_all_group_child_group_host_inventory_host_vars(inv: Path) -> None:
     doc = _move_tier3_host_of_mx1(inv)
     hosts = _yaml(inv / "hosts.yml")
-    # mx1 also in mx_fra (child of mx): deeper groups win over their parents
-    hosts["all"]["children"]["mx"]["children"] = {"mx_fra": {"hosts": {"mx1": None}}}
+    # mx1 also in fra_mx (child of mx, sorting before it by name): deeper groups win over their parents
+    hosts["all"]["children"]["mx"]["children"] = {"fra_mx": {"hosts": {"mx1": None}}}
     hosts["all"]["vars"] = {"tier3_host": {**doc, "rack": "r0"}}  # lowest: inventory-file vars of all
     _write(inv / "hosts.yml", hosts)
     levels = [
         (inv / "group_vars" / "mx.yml", "r1"),
-        (inv / "group_vars" / "mx_fra.yml", "r2"),
+        (inv / "group_vars" / "fra_mx.yml", "r2"),
     ]
     sites = _yaml(inv / "group_vars" / "all.yml")
     sites["tier3_sites"][0]["racks"] += [
@@ -92,7 +92,7 @@ def test_precedence_all_group_child_group_host_inventory_host_vars(inv: Path) ->
     topology = load_topology(inv)
     racks_seen.append(topology.host("mx1").rack)  # type: ignore[union-attr]
     assert racks_seen == ["r0", "r1", "r2", "r3", "r4"]
-    assert topology.host("mx1").groups == frozenset({"mx", "mx_fra"})  # type: ignore[union-attr]
+    assert topology.host("mx1").groups == frozenset({"mx", "fra_mx"})  # type: ignore[union-attr]
 
 
 def test_group_vars_all_over_inventory_file_group_vars(inv: Path) -> None:

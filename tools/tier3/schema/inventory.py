@@ -155,9 +155,11 @@ def read_inventory(path: Path) -> RawInventory:
         )
     for source in sources:
         _read_source(inv, source)
-    inv.groups["all"].children = [g for g in inv.groups if g != "all" and not inv.groups[g].parents] or ["ungrouped"]
-    for name in inv.groups["all"].children:
-        inv.groups[name].parents.add("all")
+    top = inv.groups["all"]
+    for name, group in inv.groups.items():  # groups declared at the top of a file are children of all
+        if name != "all" and (not group.parents or name == "ungrouped") and name not in top.children:
+            top.children.append(name)
+            group.parents.add("all")
     _set_depths(inv)
     _read_vars_dirs(inv)
     return inv
