@@ -20,6 +20,7 @@ except ImportError:  # run from a checkout with another Python: use the package 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
 from tier3.cli.validate import format_text, validate
+from tier3.cli.validate import summary as describe
 from tier3.errors import Tier3Error
 from tier3.model import Finding, Severity, Status
 from tier3.schema import InventorySchemaErrors
@@ -71,11 +72,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
             findings.extend(found)
             stop = _blocking(found, threshold)
             blocking.extend(format_text(f) for f in stop)
-            failed = [f for f in found if f.status in (Status.FAIL, Status.ERROR)]
-            verdict = (
-                f"{len(failed)} rule violation(s), {len(stop)} at {threshold.value} or worse" if failed else "clean"
-            )
-            summary.append(f"{path}: {len(topology.hosts)} hosts, {len(topology.sites)} sites: {verdict}")
+            summary.append(describe(topology, found, f", {len(stop)} at {threshold.value} or worse"))
         warnings = [format_text(f) for f in findings if f.status is Status.FAIL and f.severity.rank < threshold.rank]
         result.update(
             changed=False,

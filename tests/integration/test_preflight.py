@@ -71,4 +71,4 @@ def test_low_severity_finding_warns_but_passes() -> None:
     run = _play(BROKEN / "rule_bmc_ipmi")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "T3-SEC-002 [low] mx1" in _text(run)
-    assert "1 rule violation(s), 0 at high or worse" in _text(run)
+    assert "1 rule violation, 0 at high or worse" in _text(run)

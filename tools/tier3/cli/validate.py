@@ -56,13 +56,21 @@ def format_text(finding: Finding) -> str:
     return f"{text} (fix: {finding.hint})" if finding.hint else text
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def summary(topology: Topology, findings: list[Finding], extra: str = "") -> str:
+    """``inventory/example: 24 hosts, 2 sites: clean`` (or the number of rule violations)."""
+    bad = failed(findings)
+    verdict = _count(len(bad), "rule violation") + extra if bad else "clean"
+    return f"{topology.source}: {_count(len(topology.hosts), 'host')}, {_count(len(topology.sites), 'site')}: {verdict}"
+
+
 def write_text(topology: Topology, findings: list[Finding], out: TextIO) -> None:
     for finding in findings:
         out.write(format_text(finding) + "\n")
-    bad = failed(findings)
-    verdict = "clean" if not bad else f"{len(bad)} rule violation{'s' if len(bad) != 1 else ''}"
-    sites = f"{len(topology.sites)} site{'s' if len(topology.sites) != 1 else ''}"
-    out.write(f"{topology.source}: {len(topology.hosts)} hosts, {sites}: {verdict}\n")
+    out.write(summary(topology, findings) + "\n")
 
 
 @contextlib.contextmanager
