@@ -7,14 +7,16 @@ bounds, mixed with wrong types, nulls, empty values, unknown and missing keys.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import cerberus.errors
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tier3.schema import compiled
+from tier3.schema import TOPOLOGY_VARS, compiled
 from tier3.schema.reference import cerberus_issues
 from tier3.schema.schemas import KINDS, MESSAGES, order, schema
 from tier3.schema.yamlio import Vaulted
@@ -135,3 +137,22 @@ def test_unsupported_rule_is_refused_at_compile_time() -> None:
 def test_messages_are_cerberus_own() -> None:
     for code, text in MESSAGES.items():
         assert cerberus.errors.BasicErrorHandler.messages[code] == text
+
+
+def _example_documents() -> list[tuple[str, dict[str, Any]]]:
+    example = Path(__file__).parents[3] / "inventory" / "example"
+    docs: list[tuple[str, dict[str, Any]]] = []
+    for path in sorted((example / "host_vars").glob("*.yml")):
+        docs.append(("host", yaml.safe_load(path.read_text())["tier3_host"]))
+    topology = yaml.safe_load((example / "group_vars" / "all" / "topology.yml").read_text())
+    for variable, kind in TOPOLOGY_VARS.items():
+        docs.extend((kind, doc) for doc in topology[variable])
+    return docs
+
+
+def test_valid_documents_of_the_example_pass_both() -> None:
+    docs = _example_documents()
+    assert len(docs) == 24 + 2 + 6 + 2 + 6
+    for kind, doc in docs:
+        assert cerberus_issues(kind, doc) == []
+        assert compiled.issues(kind, doc) == []
