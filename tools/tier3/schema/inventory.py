@@ -86,9 +86,10 @@ class RawInventory:
     def shown(self, path: Path) -> str:
         """A path as printed in messages: relative to the current directory when below it."""
         try:
-            return os.path.relpath(path)
+            rel = os.path.relpath(path)
         except ValueError:  # pragma: no cover  (another drive on Windows)
             return str(path)
+        return str(path.absolute()) if rel.startswith("..") else rel
 
     def ancestors(self, host: HostEntry) -> frozenset[str]:
         """Every group the host belongs to, directly or through a child group ('all' included)."""
