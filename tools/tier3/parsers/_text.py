@@ -1,0 +1,59 @@
+"""Shared pieces of the Linux tool parsers: input checks, line walking and the ``Issue`` record.
+
+``Issue`` is what a parser says is wrong with a device (a code, the member blamed, the parsed
+values); ``tier3.inspect.linux`` turns each code into a finding with a rule id through one table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tier3.errors import ParseError
+
+_HTML = re.compile(r"^\s*<(?:!doctype|html|head|body|\?xml)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing that is wrong: ``code`` names the rule (see tier3.inspect.linux.OBS_RULES)."""
+
+    code: str
+    subject: str  # the device or member blamed: /dev/md0:vdd, bond0:eth2, mpatha:sda
+    message: str
+    where: str = ""  # line N of the input, when one line shows it
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    breaks_redundancy: bool = True
+
+
+def check_text(text: str, source: str, what: str) -> list[str]:
+    """The lines of ``text``, after refusing what is plainly not ``what`` (empty, binary, HTML)."""
+    if not isinstance(text, str):
+        raise ParseError(source, "", f"expected {what} as text, got {type(text).__name__}")
+    if not text.strip():
+        raise ParseError(source, "line 1", f"empty input: expected {what}")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ParseError(source, f"line {line}", f"binary data (NUL byte): expected {what}")
+    if _HTML.match(text):
+        raise ParseError(source, "line 1", f"an HTML or XML page, not {what}",
+                         hint="save the command's standard output, not a web page")
+    return text.splitlines()
+
+
+def to_int(value: str, source: str, where: str, what: str) -> int:
+    """``value`` as a decimal integer, or a ParseError saying which field wanted one."""
+    value = value.strip()
+    if not re.fullmatch(r"-?\d{1,18}", value):
+        raise ParseError(source, where, f"expected an integer for {what}, got {value!r}")
+    return int(value)
+
+
+def key_value(line: str, source: str, where: str, what: str) -> tuple[str, str]:
+    """``Key: value`` split at the first colon (both stripped), or a ParseError."""
+    key, sep, value = line.partition(":")
+    if not sep or not key.strip():
+        raise ParseError(source, where, f"expected 'Key: value' in {what}, got {line.strip()[:60]!r}")
+    return key.strip(), value.strip()
