@@ -1,0 +1,252 @@
+"""``cryptsetup status NAME`` and ``cryptsetup luksDump DEVICE`` -> encryption facts. Pure.
+
+``cryptsetup status`` (cryptsetup 2.6)::
+
+    /dev/mapper/cryptmd is active.
+      type:    LUKS2
+      cipher:  aes-xts-plain64
+      keysize: 512 bits
+      key location: keyring
+      device:  /dev/md1
+
+(``/dev/mapper/x is inactive.`` alone for a name that is not open.)
+
+``cryptsetup luksDump`` LUKS2 (``Data segments:``, ``Keyslots:``, ``Tokens:``, ``Digests:``)::
+
+    LUKS header information
+    Version:        2
+    ...
+    Keyslots:
+      0: luks2
+            Key:        512 bits
+            Cipher:     aes-xts-plain64
+            PBKDF:      argon2id
+            Time cost:  4
+            Memory:     141241
+            Threads:    2
+
+and LUKS1 (``Cipher name:``/``Cipher mode:``/``MK bits:``, eight ``Key Slot N: ENABLED|DISABLED``,
+the PBKDF is always pbkdf2 with ``Iterations:``). Completeness: a LUKS1 dump lists all eight key
+slots; a LUKS2 dump ends with its ``Digests:`` section, each digest ending with ``Digest:``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tier3.errors import ParseError
+from tier3.parsers._text import Issue, check_text, key_value, to_int
+
+STATUS_WHAT = "cryptsetup status output ('/dev/mapper/NAME is active.' first)"
+DUMP_WHAT = "cryptsetup luksDump output ('LUKS header information' first)"
+GOOD_CIPHERS = ("aes-xts-plain64", "aes-xts-plain", "serpent-xts-plain64", "twofish-xts-plain64",
+                "aes-adiantum-plain64", "xchacha20,aes-adiantum-plain64", "xchacha12,aes-adiantum-plain64")
+MIN_KEY_BITS = 256
+WEAK_PBKDF = ("pbkdf2",)
+_STATUS = re.compile(r"^(?P<dev>\S+) is (?P<state>active|inactive)(?P<use> and is in use)?\.\s*$")
+_LUKS1_SLOT = re.compile(r"^Key Slot (?P<n>\d+): (?P<state>ENABLED|DISABLED)\s*$")
+_LUKS2_ITEM = re.compile(r"^  (?P<n>\d+): (?P<type>\S+)\s*$")
+LUKS1_SLOTS = 8
+
+
+@dataclass(frozen=True)
+class CryptStatus:
+    device: str  # /dev/mapper/NAME
+    active: bool
+    type: str  # LUKS1, LUKS2, PLAIN, ... ("" when inactive)
+    cipher: str
+    key_bits: int | None
+    backing_device: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def encrypted(self) -> bool:
+        return self.active and bool(self.cipher) and self.cipher != "cipher_null-ecb"
+
+    def issues(self) -> list[Issue]:
+        """Encryption weaknesses visible in ``status`` (docs/inspect.md, kind cryptsetup)."""
+        if not self.active:
+            return [Issue("crypt-not-open", self.device, f"{self.device} is not an active dm-crypt mapping")]
+        return [*_cipher_issues(self.device, self.type, self.cipher, self.key_bits, "line 1"),
+                *([Issue("crypt-plain", self.device, "plain dm-crypt: no header, no key slots, no PBKDF", "type",
+                         {"type": self.type})] if self.type.upper() == "PLAIN" else [])]
+
+
+@dataclass(frozen=True)
+class KeySlot:
+    slot: int
+    enabled: bool
+    pbkdf: str  # argon2id, argon2i, pbkdf2
+    parameters: dict[str, str]  # Time cost/Memory/Threads, or Hash/Iterations
+    line: int
+
+
+@dataclass(frozen=True)
+class LuksHeader:
+    device: str  # from the LUKS1 title line; "" for LUKS2 (not printed)
+    version: int
+    uuid: str
+    cipher: str
+    key_bits: int | None
+    keyslots: tuple[KeySlot, ...]
+
+    @property
+    def subject(self) -> str:
+        return self.device or f"luks:{self.uuid}"
+
+    def issues(self) -> list[Issue]:
+        """Header weaknesses (docs/inspect.md, kind luksdump)."""
+        out = _cipher_issues(self.subject, f"LUKS{self.version}", self.cipher, self.key_bits, "Version")
+        for ks in self.keyslots:
+            if ks.enabled and ks.pbkdf in WEAK_PBKDF:
+                out.append(Issue("crypt-weak-pbkdf", f"{self.subject}:keyslot{ks.slot}",
+                                 f"key slot {ks.slot} uses {ks.pbkdf}: cheap to brute-force on GPUs",
+                                 f"line {ks.line}", {"pbkdf": ks.pbkdf, **ks.parameters}))
+        if not any(ks.enabled for ks in self.keyslots):
+            out.append(Issue("crypt-no-keyslot", self.subject, "no enabled key slot: the volume cannot be opened"))
+        return out
+
+
+def _cipher_issues(subject: str, kind: str, cipher: str, key_bits: int | None, where: str) -> list[Issue]:
+    out = []
+    facts = {"type": kind, "cipher": cipher, "key_bits": key_bits}
+    if kind.upper() == "LUKS1":
+        out.append(Issue("crypt-luks1", subject, "LUKS1 header: no argon2, no header checksum, no tokens", where,
+                         facts))
+    if key_bits is not None and key_bits < MIN_KEY_BITS:
+        out.append(Issue("crypt-short-key", subject, f"{key_bits}-bit key: below {MIN_KEY_BITS}", where, facts))
+    if cipher and cipher not in GOOD_CIPHERS:
+        out.append(Issue("crypt-cipher", subject, f"cipher {cipher} is not one of {', '.join(GOOD_CIPHERS[:2])}, ...",
+                         where, facts))
+    return out
+
+
+def _bits(value: str, source: str, where: str) -> int:
+    m = re.fullmatch(r"(\d{1,6}) bits", value.strip())
+    if not m:
+        raise ParseError(source, where, f"expected 'N bits', got {value.strip()[:30]!r}")
+    return int(m[1])
+
+
+def parse_cryptsetup_status(text: str, source: str) -> CryptStatus:
+    """Parse ``cryptsetup status NAME`` for one mapping (active or not)."""
+    lines = check_text(text, source, STATUS_WHAT)
+    first = next(i for i, raw in enumerate(lines) if raw.strip())
+    m = _STATUS.match(lines[first].strip())
+    if not m:
+        raise ParseError(source, f"line {first + 1}", f"expected {STATUS_WHAT}, got {lines[first].strip()[:60]!r}")
+    fields: dict[str, str] = {}
+    for n, raw in enumerate(lines[first + 1:], start=first + 2):
+        if not raw.strip():
+            continue
+        if not raw.startswith(" "):
+            raise ParseError(source, f"line {n}", f"expected an indented 'key: value' line, got {raw.strip()[:60]!r}")
+        key, value = key_value(raw, source, f"line {n}", STATUS_WHAT)
+        fields[key] = value
+    if m["state"] == "inactive":
+        if fields:
+            raise ParseError(source, f"line {first + 2}", "an inactive mapping has no fields")
+        return CryptStatus(m["dev"], False, "", "", None, "")
+    for key in ("type", "cipher", "keysize", "device", "mode"):
+        if key not in fields:
+            raise ParseError(source, f"line {len(lines)}", f"no '{key}:' line (truncated?)")
+    return CryptStatus(device=m["dev"], active=True, type=fields["type"], cipher=fields["cipher"],
+                       key_bits=_bits(fields["keysize"], source, "keysize"), backing_device=fields["device"],
+                       fields=fields)
+
+
+def parse_luks_dump(text: str, source: str) -> LuksHeader:
+    """Parse ``cryptsetup luksDump`` of a LUKS1 or LUKS2 header."""
+    lines = check_text(text, source, DUMP_WHAT)
+    first = next(i for i, raw in enumerate(lines) if raw.strip())
+    title = lines[first].strip()
+    if not title.startswith("LUKS header information"):
+        raise ParseError(source, f"line {first + 1}", f"expected {DUMP_WHAT}, got {title[:60]!r}")
+    device = title.removeprefix("LUKS header information").removeprefix(" for ").strip()
+    body = [(n, raw) for n, raw in enumerate(lines[first + 1:], start=first + 2) if raw.strip()]
+    version_line = next(((n, raw) for n, raw in body if raw.startswith("Version:")), None)
+    if version_line is None:
+        raise ParseError(source, f"line {first + 2}", "no 'Version:' line")
+    version = to_int(version_line[1].partition(":")[2], source, f"line {version_line[0]}", "Version")
+    if version == 1:
+        return _luks1(body, device, source)
+    if version == 2:
+        return _luks2(body, device, source)
+    raise ParseError(source, f"line {version_line[0]}", f"LUKS version {version}: expected 1 or 2")
+
+
+def _luks1(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
+    top: dict[str, str] = {}
+    slots: list[KeySlot] = []
+    for n, raw in body:
+        if (m := _LUKS1_SLOT.match(raw)) is not None:
+            slots.append(KeySlot(int(m["n"]), m["state"] == "ENABLED", "pbkdf2", {}, n))
+        elif raw[:1] in (" ", "\t"):
+            if ":" not in raw:
+                continue  # second line of a hex salt or digest
+            key, value = key_value(raw, source, f"line {n}", DUMP_WHAT)
+            if slots:
+                if key != "Salt":
+                    slots[-1].parameters[key] = value
+            else:
+                top.setdefault(key, value)
+        elif not slots:
+            key, value = key_value(raw, source, f"line {n}", DUMP_WHAT)
+            top.setdefault(key, value)
+        else:
+            raise ParseError(source, f"line {n}", f"expected 'Key Slot N: ENABLED|DISABLED', got {raw.strip()[:60]!r}")
+    for key in ("Cipher name", "Cipher mode", "Hash spec", "MK bits", "UUID"):
+        if key not in top:
+            raise ParseError(source, f"line {body[-1][0]}", f"LUKS1 dump without '{key}:'")
+    if [s.slot for s in slots] != list(range(LUKS1_SLOTS)):
+        raise ParseError(source, f"line {body[-1][0]}", f"LUKS1 dump lists key slots {[s.slot for s in slots]}, "
+                         f"expected 0..{LUKS1_SLOTS - 1} (truncated?)")
+    for s in slots:
+        if s.enabled and "AF stripes" not in s.parameters:
+            raise ParseError(source, f"line {s.line}", f"enabled key slot {s.slot} without 'AF stripes:' (truncated?)")
+        s.parameters["Hash"] = top["Hash spec"]
+    bits = to_int(top["MK bits"], source, "MK bits", "MK bits")
+    return LuksHeader(device, 1, top["UUID"], f"{top['Cipher name']}-{top['Cipher mode']}", bits, tuple(slots))
+
+
+_LUKS2_SECTIONS = ("Data segments:", "Keyslots:", "Tokens:", "Digests:")
+
+
+def _luks2(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
+    top: dict[str, str] = {}
+    section = ""
+    items: dict[str, list[tuple[int, str, dict[str, str]]]] = {s: [] for s in _LUKS2_SECTIONS}
+    for n, raw in body:
+        if raw.strip() in _LUKS2_SECTIONS and not raw.startswith(" "):
+            section = raw.strip()
+            continue
+        if not section:
+            key, value = key_value(raw, source, f"line {n}", DUMP_WHAT)
+            top.setdefault(key, value)
+        elif (m := _LUKS2_ITEM.match(raw)) is not None:
+            items[section].append((n, m["n"], {"type": m["type"]}))
+        elif raw.startswith("\t") or raw.startswith("    "):
+            if not items[section]:
+                raise ParseError(source, f"line {n}", f"indented line before any item of {section!r}")
+            if raw.startswith("\t") and ":" in raw:
+                key, value = key_value(raw, source, f"line {n}", DUMP_WHAT)
+                items[section][-1][2].setdefault(key, value)
+        else:
+            raise ParseError(source, f"line {n}", f"unexpected line in {section!r}: {raw.strip()[:60]!r}")
+    if section != "Digests:" or not items["Digests:"]:
+        raise ParseError(source, f"line {body[-1][0]}", "LUKS2 dump does not end with its 'Digests:' section "
+                         "(truncated?)")
+    if "Digest" not in items["Digests:"][-1][2]:
+        raise ParseError(source, f"line {body[-1][0]}", "last digest without its 'Digest:' line (truncated?)")
+    segments = items["Data segments:"]
+    if not segments or "cipher" not in segments[0][2]:
+        raise ParseError(source, "Data segments", "no data segment with a 'cipher:'")
+    slots = []
+    for n, num, f in items["Keyslots:"]:
+        if "PBKDF" not in f or "Key" not in f:
+            raise ParseError(source, f"line {n}", f"key slot {num} without 'Key:' and 'PBKDF:'")
+        params = {k: v for k, v in f.items() if k in ("Time cost", "Memory", "Threads", "Hash", "Iterations")}
+        slots.append(KeySlot(int(num), True, f["PBKDF"], params, n))
+    key_bits = _bits(items["Keyslots:"][0][2]["Key"], source, f"line {items['Keyslots:'][0][0]}") if slots else None
+    return LuksHeader(device, 2, top.get("UUID", ""), segments[0][2]["cipher"], key_bits, tuple(slots))
