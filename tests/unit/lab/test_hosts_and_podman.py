@@ -1,0 +1,77 @@
+"""The host table and the podman command lines built from it (pure)."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+
+import pytest
+
+from tier3.errors import LabError
+from tier3.lab.hosts import GATEWAY, HOSTS, NETWORK, PREFIX, RACKS, SUBNET, VIPS, select
+from tier3.lab.podman import import_changes, network_create_args, run_args
+
+
+def test_table_names_and_addresses_are_unique_and_on_the_lab_subnet() -> None:
+    net = ipaddress.ip_network(SUBNET)
+    assert len({h.name for h in HOSTS}) == len(HOSTS)
+    assert len({h.address for h in HOSTS}) == len(HOSTS)
+    for host in HOSTS:
+        assert ipaddress.ip_address(host.address) in net
+        assert host.address != GATEWAY
+        assert host.container == PREFIX + host.name
+    for vip in VIPS:
+        assert ipaddress.ip_address(vip.address) in net
+        assert vip.address not in {h.address for h in HOSTS}
+
+
+def test_every_group_has_a_member_in_each_rack() -> None:
+    groups = {g for h in HOSTS for g in h.groups}
+    assert groups == {"mx", "imap", "dns", "lb"}
+    for group in groups:
+        assert {h.rack for h in HOSTS if group in h.groups} == set(RACKS), group
+
+
+def test_select() -> None:
+    assert select(None) == HOSTS
+    assert [h.name for h in select(["lb1", "mx1"])] == ["mx1", "lb1"]  # table order
+    with pytest.raises(LabError, match="unknown lab host nope"):
+        select(["nope"])
+
+
+def test_run_args_for_a_systemd_container() -> None:
+    mx1 = select(["mx1"])[0]
+    args = run_args(mx1, "localhost/tier3-lab-debian12:abc", recipe="abc")
+    assert args[:2] == ["run", "--detach"]
+    pairs = list(itertools.pairwise(args))
+    for pair in [("--name", "tier3-lab-mx1"), ("--hostname", "mx1"), ("--runtime", "runc"),
+                 ("--network", NETWORK), ("--ip", "10.89.30.11"), ("--ulimit", "nofile=1024:1024"),
+                 ("--ulimit", "nproc=4096:4096"), ("--cap-add", "NET_ADMIN"), ("--cap-add", "AUDIT_WRITE"),
+                 ("--label", "tier3.lab=1"), ("--label", "tier3.lab.recipe=abc")]:
+        assert pair in pairs, pair
+    assert "--systemd=always" in args
+    assert "--privileged" not in args
+    assert ("--cap-add", "SYS_ADMIN") not in pairs  # only the load balancers need it (HAProxy's unit)
+    assert args[-2:] == ["localhost/tier3-lab-debian12:abc", "/sbin/init"]
+
+
+def test_load_balancers_get_sys_admin() -> None:
+    lb1 = select(["lb1"])[0]
+    args = run_args(lb1, "img")
+    assert ("--cap-add", "SYS_ADMIN") in list(itertools.pairwise(args))
+
+
+def test_network_create_args() -> None:
+    assert network_create_args("tier3-lab", "10.89.30.0/24", "10.89.30.1") == [
+        "network", "create", "--driver", "bridge", "--subnet", "10.89.30.0/24", "--label", "tier3.lab=1",
+        "--gateway", "10.89.30.1", "tier3-lab",
+    ]
+
+
+def test_import_changes_boot_systemd() -> None:
+    changes = import_changes()
+    values = changes[1::2]
+    assert set(changes[::2]) == {"--change"}
+    assert 'CMD ["/sbin/init"]' in values
+    assert "STOPSIGNAL SIGRTMIN+3" in values
+    assert "ENV container=podman" in values
