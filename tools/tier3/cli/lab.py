@@ -40,7 +40,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    out = Console(file=sys.stdout, highlight=False)
+    out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     if args.action == "up":
         steps = Steps(out, quiet=args.quiet)
         result = lab.up(select(args.hosts), args.inventory, steps, rebuild=args.rebuild)
@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
                   + (", inventory/lab" if gone.inventory_removed else ""), markup=False)
         return 0
     if args.action == "image":
-        print(lab.image(Steps(Console(file=sys.stderr, highlight=False)), rebuild=args.rebuild))
+        steps = Steps(Console(file=sys.stderr, highlight=False, soft_wrap=True))
+        print(lab.ensure_lab_image(steps, rebuild=args.rebuild))
         return 0
     rows = lab.status()
     table = Table(title="tier3 lab")

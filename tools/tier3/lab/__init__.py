@@ -7,6 +7,6 @@ Layers: ``hosts`` (the table), ``recipe`` (image recipe and hash, apt sources), 
 
 from __future__ import annotations
 
-from tier3.lab.control import DownResult, HostStatus, UpResult, down, image, status, up
+from tier3.lab.control import DownResult, HostStatus, UpResult, down, ensure_lab_image, status, up
 
-__all__ = ["DownResult", "HostStatus", "UpResult", "down", "image", "status", "up"]
+__all__ = ["DownResult", "HostStatus", "UpResult", "down", "ensure_lab_image", "status", "up"]

@@ -198,7 +198,7 @@ def status(hosts: tuple[LabHost, ...] = HOSTS) -> list[HostStatus]:
     return out
 
 
-def image(steps: Steps | None = None, rebuild: bool = False) -> str:
+def ensure_lab_image(steps: Steps | None = None, rebuild: bool = False) -> str:
     """Make sure the lab image exists (Molecule's dependency step); its name."""
     steps = steps or Steps()
     recipe = load_recipe()

@@ -12,7 +12,7 @@ from rich.console import Console
 
 class Steps:
     def __init__(self, console: Console | None = None, quiet: bool = False) -> None:
-        self.console = console or Console(highlight=False)
+        self.console = console or Console(highlight=False, soft_wrap=True)
         self.quiet = quiet
         self.started = time.monotonic()
 
