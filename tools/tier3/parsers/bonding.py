@@ -259,8 +259,9 @@ def _issues(bond: Bond) -> list[Issue]:
     up = [s for s in bond.slaves if s.up]
     for s in bond.slaves:
         if not s.up:
-            out.append(Issue("bond-member-down", f"{bond.name}:{s.name}", f"slave {s.name} MII status {s.mii_status}",
-                             f"line {s.line}", {"mii_status": s.mii_status, "link_failure_count": s.link_failure_count}))
+            out.append(Issue("bond-member-down", f"{bond.name}:{s.name}",
+                             f"slave {s.name} MII status {s.mii_status}", f"line {s.line}",
+                             {"mii_status": s.mii_status, "link_failure_count": s.link_failure_count}))
     if bond.mii_status != "up":
         out.append(Issue("bond-down", bond.name, f"bond MII status {bond.mii_status}: no slave carries traffic",
                          evidence={"mii_status": bond.mii_status, "active_slave": bond.active_slave}))

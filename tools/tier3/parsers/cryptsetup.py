@@ -176,7 +176,7 @@ def parse_luks_dump(text: str, source: str) -> LuksHeader:
     raise ParseError(source, f"line {version_line[0]}", f"LUKS version {version}: expected 1 or 2")
 
 
-def _luks1(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
+def _luks1(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:  # noqa: PLR0912  one branch per line shape
     top: dict[str, str] = {}
     slots: list[KeySlot] = []
     for n, raw in body:
@@ -205,7 +205,8 @@ def _luks1(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
     for s in slots:
         if s.enabled and "AF stripes" not in s.parameters:
             raise ParseError(source, f"line {s.line}", f"enabled key slot {s.slot} without 'AF stripes:' (truncated?)")
-        s.parameters["Hash"] = top["Hash spec"]
+        if s.enabled:
+            s.parameters["Hash"] = top["Hash spec"]
     bits = to_int(top["MK bits"], source, "MK bits", "MK bits")
     return LuksHeader(device, 1, top["UUID"], f"{top['Cipher name']}-{top['Cipher mode']}", bits, tuple(slots))
 
@@ -213,7 +214,7 @@ def _luks1(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
 _LUKS2_SECTIONS = ("Data segments:", "Keyslots:", "Tokens:", "Digests:")
 
 
-def _luks2(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
+def _luks2(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:  # noqa: PLR0912  one branch per line shape
     top: dict[str, str] = {}
     section = ""
     items: dict[str, list[tuple[int, str, dict[str, str]]]] = {s: [] for s in _LUKS2_SECTIONS}

@@ -61,7 +61,7 @@ class BlockTree:
     def walk(self) -> list[tuple[BlockDevice, tuple[BlockDevice, ...]]]:
         """Every device with its ancestors (nearest first), depth first, in lsblk's order."""
         out: list[tuple[BlockDevice, tuple[BlockDevice, ...]]] = []
-        todo = [(d, ()) for d in reversed(self.devices)]
+        todo: list[tuple[BlockDevice, tuple[BlockDevice, ...]]] = [(d, ()) for d in reversed(self.devices)]
         while todo:
             dev, up = todo.pop()
             out.append((dev, up))

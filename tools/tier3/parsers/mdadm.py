@@ -122,7 +122,8 @@ def parse_mdadm_detail(text: str, source: str) -> MdDetail:
         elif (m := _KEY.match(raw)) is not None:
             keys.setdefault(m["key"], (m["value"], n))
         else:
-            raise ParseError(source, f"line {n}", f"expected 'Key : value' or the device table, got {raw.strip()[:60]!r}")
+            raise ParseError(source, f"line {n}", "expected 'Key : value' or the device table, "
+                             f"got {raw.strip()[:60]!r}")
     if not in_table:
         raise ParseError(source, f"line {len(lines)}", "no device table ('Number Major Minor RaidDevice State'): "
                          "the output is truncated")

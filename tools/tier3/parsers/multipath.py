@@ -118,7 +118,7 @@ class Multipath:
         return not any(i.breaks_redundancy for i in self.issues())
 
 
-def parse_multipath_ll(text: str, source: str) -> Multipath:
+def parse_multipath_ll(text: str, source: str) -> Multipath:  # noqa: PLR0912  one branch per line shape of the tree
     """Parse ``multipath -ll`` (every map). Empty output (no map at all) is refused as empty input."""
     lines = check_text(text, source, WHAT)
     maps: list[Map] = []
