@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tier3.schema import TOPOLOGY_VARS, compiled
-from tier3.schema.reference import cerberus_issues
+from tier3.schema.cerberus_ref import cerberus_issues
 from tier3.schema.schemas import KINDS, MESSAGES, order, schema
 from tier3.schema.yamlio import Vaulted
 

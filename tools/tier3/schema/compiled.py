@@ -5,7 +5,7 @@ costs minutes. The subset of rules the schemas in this package use (``type``, ``
 ``empty``, ``nullable``, ``allowed``, ``min``, ``max``, ``minlength``, ``maxlength``, ``regex``,
 ``schema`` for lists and mappings, ``valuesrules``) is compiled once into closures with cerberus's
 semantics (rule priority and the rules it drops, its messages and error codes), so they report the
-same ``Issue`` list as ``reference.cerberus_issues``. Any other rule in a schema is refused at
+same ``Issue`` list as ``cerberus_ref.cerberus_issues``. Any other rule in a schema is refused at
 compile time; tests/unit/schema/test_compiled.py proves agreement with cerberus on generated documents.
 """
 

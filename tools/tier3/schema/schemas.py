@@ -1,6 +1,6 @@
 """The schemas, as data: one cerberus YAML per object kind, read once; and cerberus's error wording.
 
-cerberus itself is the reference validator (``tier3.schema.reference``); the loader checks with
+cerberus itself is the reference validator (``tier3.schema.cerberus_ref``); the loader checks with
 the compiled equivalent (``tier3.schema.compiled``) and so never imports cerberus on the fast path.
 """
 
