@@ -123,6 +123,7 @@ class _Builder:
     def __init__(self, source: str) -> None:
         self.source = source
         self.bond: dict[str, str] = {}
+        self.bond_lines: dict[str, int] = {}
         self.agg: dict[str, str] = {}
         self.slaves: list[dict[str, object]] = []
         self.block = "bond"  # bond, ad, agg, slave, actor, partner
@@ -178,6 +179,7 @@ class _Builder:
             self.slaves[-1][key] = value
         else:
             self.bond.setdefault(key, value)
+            self.bond_lines.setdefault(key, n)
 
     def indented(self, n: int, text: str) -> None:
         key, value = key_value(text, self.source, self.where(n), WHAT)
@@ -212,7 +214,7 @@ def parse_proc_net_bonding(text: str, source: str, name: str = "bond") -> Bond:
     for key in ("Bonding Mode", "MII Status"):
         if key not in b.bond:
             raise ParseError(source, f"line {len(lines)}", f"no {key!r} line in the bond block")
-    bond_mii = _mii(b.bond["MII Status"], source, "MII Status")
+    bond_mii = _mii(b.bond["MII Status"], source, f"line {b.bond_lines['MII Status']}")
     slaves = tuple(_slave(s, source) for s in b.slaves)
     mode = b.bond["Bonding Mode"]
     agg_id = agg_ports = partner_mac = None
@@ -239,6 +241,7 @@ def _pdu(raw: object, source: str, where: str) -> LacpPdu | None:
 def _slave(raw: dict[str, object], source: str) -> Slave:
     where = f"line {raw['line']}"
     agg = raw.get("Aggregator ID")
+    to_int(str(raw["Slave queue ID"]), source, where, "Slave queue ID")  # a cut last line must not pass
     return Slave(
         name=str(raw["name"]),
         mii_status=_mii(str(raw["MII Status"]), source, where),

@@ -137,6 +137,7 @@ def parse_cryptsetup_status(text: str, source: str) -> CryptStatus:
     if not m:
         raise ParseError(source, f"line {first + 1}", f"expected {STATUS_WHAT}, got {lines[first].strip()[:60]!r}")
     fields: dict[str, str] = {}
+    at: dict[str, int] = {}
     for n, raw in enumerate(lines[first + 1:], start=first + 2):
         if not raw.strip():
             continue
@@ -144,6 +145,7 @@ def parse_cryptsetup_status(text: str, source: str) -> CryptStatus:
             raise ParseError(source, f"line {n}", f"expected an indented 'key: value' line, got {raw.strip()[:60]!r}")
         key, value = key_value(raw, source, f"line {n}", STATUS_WHAT)
         fields[key] = value
+        at[key] = n
     if m["state"] == "inactive":
         if fields:
             raise ParseError(source, f"line {first + 2}", "an inactive mapping has no fields")
@@ -152,8 +154,8 @@ def parse_cryptsetup_status(text: str, source: str) -> CryptStatus:
         if key not in fields:
             raise ParseError(source, f"line {len(lines)}", f"no '{key}:' line (truncated?)")
     return CryptStatus(device=m["dev"], active=True, type=fields["type"], cipher=fields["cipher"],
-                       key_bits=_bits(fields["keysize"], source, "keysize"), backing_device=fields["device"],
-                       fields=fields)
+                       key_bits=_bits(fields["keysize"], source, f"line {at['keysize']}"),
+                       backing_device=fields["device"], fields=fields)
 
 
 def parse_luks_dump(text: str, source: str) -> LuksHeader:

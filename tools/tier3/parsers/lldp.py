@@ -159,5 +159,7 @@ def _text_neighbour(cur: dict[str, str], source: str) -> Neighbour:
 
 
 def parse_lldpctl(text: str, source: str) -> tuple[Neighbour, ...]:
-    """JSON or text, told apart by the first character: ``{`` is JSON."""
-    return parse_lldpctl_json(text, source) if text.lstrip().startswith("{") else parse_lldpctl_text(text, source)
+    """JSON or text, told apart by the first character: ``{`` or ``[`` is JSON."""
+    if text.lstrip().startswith(("{", "[")):
+        return parse_lldpctl_json(text, source)
+    return parse_lldpctl_text(text, source)
