@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -72,3 +73,30 @@ def test_low_severity_finding_warns_but_passes() -> None:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "T3-SEC-002 [low] mx1" in _text(run)
     assert "1 rule violation, 0 at high or worse" in _text(run)
+
+
+def test_example_is_an_ansible_inventory_and_the_loader_agrees() -> None:
+    """ansible-inventory reads inventory/example; tier3's own reader finds the same hosts and groups."""
+    from tier3.schema import load_topology  # noqa: PLC0415  (the subject under test, next to its oracle)
+
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}
+    run = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK.with_name("ansible-inventory")), "-i", "inventory/example", "--list"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    listed = json.loads(run.stdout)
+    ansible_groups = {
+        name: set(body.get("hosts", [])) for name, body in listed.items() if name not in ("_meta", "all", "ungrouped")
+    }
+    topology = load_topology(ROOT / "inventory" / "example")
+    assert len(listed["_meta"]["hostvars"]) == len(topology.hosts) == 24
+    tier3_groups: dict[str, set[str]] = {}
+    for host in topology.hosts:
+        for group in host.groups:
+            tier3_groups.setdefault(group, set()).add(host.name)
+    assert tier3_groups == ansible_groups
