@@ -211,6 +211,7 @@ def parse_proc_net_bonding(text: str, source: str, name: str = "bond") -> Bond:
         if raw.strip():
             b.line(i, raw)
     b.slave_done(len(lines))
+    _same_shape(b.slaves, source)
     for key in ("Bonding Mode", "MII Status"):
         if key not in b.bond:
             raise ParseError(source, f"line {len(lines)}", f"no {key!r} line in the bond block")
@@ -228,6 +229,17 @@ def parse_proc_net_bonding(text: str, source: str, name: str = "bond") -> Bond:
                 primary_slave=primary, slaves=slaves, active_aggregator_id=agg_id,
                 active_aggregator_ports=agg_ports, partner_mac=partner_mac)
     return replace(bond, issues=tuple(_issues(bond)))
+
+
+def _same_shape(slaves: list[dict[str, object]], source: str) -> None:
+    """Every slave block of one bond has the fields of the first (the kernel prints one shape per mode),
+    except an 802.3ad slave outside any aggregator (``Aggregator ID: N/A``, nothing after it)."""
+    full = [s for s in slaves if s.get("Aggregator ID") != "N/A"]
+    for s in full[1:]:
+        missing = [k for k in full[0] if k not in s and k not in ("name", "line")]
+        if missing:
+            raise ParseError(source, f"line {s['line']}", f"slave {s['name']} lacks {missing[0]!r}, which slave "
+                             f"{full[0]['name']} has (truncated?)")
 
 
 def _pdu(raw: object, source: str, where: str) -> LacpPdu | None:
@@ -250,7 +262,7 @@ def _slave(raw: dict[str, object], source: str) -> Slave:
         link_failure_count=to_int(str(raw["Link Failure Count"]), source, where, "Link Failure Count"),
         permanent_hw_addr=str(raw.get("Permanent HW addr", "")),
         line=int(str(raw["line"])),
-        aggregator_id=None if agg is None else to_int(str(agg), source, where, "Aggregator ID"),
+        aggregator_id=None if agg in (None, "N/A") else to_int(str(agg), source, where, "Aggregator ID"),
         actor=_pdu(raw.get("actor"), source, where),
         partner=_pdu(raw.get("partner"), source, where),
     )
