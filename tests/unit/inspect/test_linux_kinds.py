@@ -1,0 +1,84 @@
+"""tier3.inspect.linux: the kind table, reading SOURCE, the bond's name, the finding shape, the catalogue."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from tier3.cli import main
+from tier3.inspect import InspectOptions, all_kinds
+from tier3.inspect.linux import KINDS, OBS_RULES, bond_name
+
+ROOT = Path(__file__).resolve().parents[3]
+REAL = ROOT / "tests" / "fixtures" / "real"
+
+
+def test_kind_table() -> None:
+    assert {k: v.verdict for k, v in KINDS.items()} == {
+        "bonding": "redundant", "mdstat": "redundant", "mdadm-detail": "redundant", "multipath": "redundant",
+        "cryptsetup": "encrypted", "luksdump": "encrypted", "lsblk": "facts", "lldp": "facts", "ip-link": "redundant"}
+    assert all(name == kind.name for name, kind in KINDS.items())
+    assert set(KINDS) <= set(all_kinds())
+
+
+def test_rule_ids_are_unique_and_in_the_catalogue_style() -> None:
+    ids = [r.id for r in OBS_RULES.values()]
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not re.fullmatch(r"T3-OBS-(NET|STO|ENC)-\d{3}", i)] == []
+
+
+def test_every_rule_is_documented() -> None:
+    doc = (ROOT / "docs" / "inspect.md").read_text(encoding="utf-8")
+    assert [r.id for r in OBS_RULES.values() if f"| {r.id} |" not in doc] == []
+    assert [k for k in KINDS if f"## `{k}`" not in doc] == []
+
+
+@pytest.mark.parametrize(("source", "extra", "name"), [
+    ("/proc/net/bonding/uplink", {}, "uplink"),
+    ("tests/fixtures/real/proc_net_bonding_bond0_8023ad.txt", {}, "bond0"),
+    ("saved/bond12.txt", {}, "bond12"),
+    ("saved/output.txt", {}, "bond"),
+    ("-", {"name": "bond3"}, "bond3"),
+])
+def test_bond_name(source: str, extra: dict[str, str], name: str) -> None:
+    assert bond_name(source, InspectOptions(extra=extra)) == name
+
+
+def test_stdin_source(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = (REAL / "proc_mdstat_degraded.txt").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert main(["inspect", "mdstat", "-", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["source"], report["redundant"]) == ("-", False)
+
+
+def test_finding_shape(capsys: pytest.CaptureFixture[str]) -> None:
+    path = REAL / "multipath_ll_one_path_failed.txt"
+    assert main(["inspect", "multipath", str(path), "--json"]) == 0
+    failed = json.loads(capsys.readouterr().out)["findings"][0]
+    assert {k: failed[k] for k in ("rule_id", "severity", "status", "subject", "title", "location")} == {
+        "rule_id": "T3-OBS-STO-010", "severity": "high", "status": "fail", "subject": "mpatha:sda",
+        "title": "multipath path failed", "location": {"file": str(path), "key": "line 4"}}
+    assert failed["evidence"] == {"source": str(path), "read": "multipath -ll", "at": "line 4", "hctl": "6:0:0:0",
+                                  "dm_state": "failed", "checker": "faulty", "online": "offline"}
+    assert failed["controls"] == ["ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)"]
+
+
+def test_encryption_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "luksdump", str(REAL / "luksdump_luks2_pbkdf2.txt"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["encrypted"], report["type"], report["cipher"], report["key_bits"], report["pbkdf"]) == (
+        True, "LUKS2", "aes-xts-plain64", 512, "pbkdf2")
+    assert [(f["rule_id"], f["evidence"]["Iterations"]) for f in report["findings"]] == [("T3-OBS-ENC-002", "165078")]
+    assert "PCI-DSS:3.5.1" in report["findings"][0]["controls"]
+
+
+def test_default_output_is_indented_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "lldp", str(REAL / "lldpctl_json_veth_one_interface.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith('{\n  "kind": "lldp"')
+    assert json.loads(out)["interfaces"] == ["eth1"]
