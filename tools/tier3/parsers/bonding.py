@@ -291,8 +291,9 @@ def _issues(bond: Bond) -> list[Issue]:
 def _lacp_issues(bond: Bond) -> list[Issue]:
     out: list[Issue] = []
     members = [s for s in bond.slaves if bond.in_active_aggregator(s)]
+    member_names = {s.name for s in members}
     for s in bond.slaves:
-        if s.up and s not in members:
+        if s.up and s.name not in member_names:
             out.append(Issue("lacp-not-aggregated", f"{bond.name}:{s.name}",
                              f"slave {s.name} is up but not in the active aggregator {bond.active_aggregator_id}",
                              f"line {s.line}",

@@ -127,18 +127,7 @@ def parse_multipath_ll(text: str, source: str) -> Multipath:  # noqa: PLR0912  o
     for n, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
-        if (g := _GROUP.match(raw)) is not None:
-            if cur is None or "size" not in cur:
-                raise ParseError(source, f"line {n}", "path group before a map's 'size=' line")
-            if groups and groups[-1]["tree"] == "`":
-                raise ParseError(source, f"line {n}", "path group after the map's last one (drawn '`-+-')")
-            _close_group(groups, source, n)
-            if g["status"] not in GROUP_STATES:
-                raise ParseError(source, f"line {n}", f"path group status {g['status']!r}: expected one of "
-                                 f"{', '.join(GROUP_STATES)}")
-            groups.append({"tree": g["tree"], "policy": g["policy"], "prio": int(g["prio"]), "status": g["status"],
-                           "paths": [], "last": None, "line": n})
-        elif (p := _PATH.match(raw)) is not None:
+        if (p := _PATH.match(raw)) is not None:  # the commonest line first
             if not groups:
                 raise ParseError(source, f"line {n}", "path line before any path group")
             grp = groups[-1]
@@ -153,6 +142,17 @@ def parse_multipath_ll(text: str, source: str) -> Multipath:  # noqa: PLR0912  o
                                  f"{', '.join(CHECKER_STATES)}")
             paths.append(Path(p["hctl"], p["dev"], p["mm"], p["dm"], p["chk"], p["online"], n))
             grp["last"] = p["tree"]
+        elif (g := _GROUP.match(raw)) is not None:
+            if cur is None or "size" not in cur:
+                raise ParseError(source, f"line {n}", "path group before a map's 'size=' line")
+            if groups and groups[-1]["tree"] == "`":
+                raise ParseError(source, f"line {n}", "path group after the map's last one (drawn '`-+-')")
+            _close_group(groups, source, n)
+            if g["status"] not in GROUP_STATES:
+                raise ParseError(source, f"line {n}", f"path group status {g['status']!r}: expected one of "
+                                 f"{', '.join(GROUP_STATES)}")
+            groups.append({"tree": g["tree"], "policy": g["policy"], "prio": int(g["prio"]), "status": g["status"],
+                           "paths": [], "last": None, "line": n})
         elif (s := _SIZE.match(raw)) is not None:
             if cur is None or "size" in cur:
                 raise ParseError(source, f"line {n}", "'size=' line not right after a map line")
