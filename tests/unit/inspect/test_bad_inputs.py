@@ -100,7 +100,7 @@ def test_capture_cut_at_a_line(kind: str, name: str, keep: int, tmp_path: Path,
     lines = (REAL / name).read_text(encoding="utf-8").splitlines(keepends=True)
     cut = tmp_path / f"cut_{keep}_{name}"
     cut.write_text("".join(lines[:keep]), encoding="utf-8")
-    refuse(kind, cut, capsys)
+    assert refuse(kind, cut, capsys).startswith(f"tier3 inspect: {cut}: ")
 
 
 def test_directory_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from tier3.errors import ParseError
-from tier3.parsers.bonding import parse_proc_net_bonding
+from tier3.parsers.bonding import Bond, parse_proc_net_bonding
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 
 
-def bond(name: str):  # type: ignore[no-untyped-def]
+def bond(name: str) -> Bond:
     return parse_proc_net_bonding((REAL / name).read_text(encoding="utf-8"), name, "bond0")
 
 
@@ -47,7 +47,8 @@ def test_8023ad_with_partner_reads_aggregator_and_lacp_details() -> None:
     assert (b.active_aggregator_id, b.active_aggregator_ports, b.partner_mac) == (1, 2, "52:54:00:00:02:01")
     eth1, eth2 = b.slaves
     assert (eth1.aggregator_id, eth2.aggregator_id) == (1, 1)
-    assert eth1.partner is not None and eth1.actor is not None
+    assert eth1.partner is not None
+    assert eth1.actor is not None
     assert (eth1.partner.system_mac, eth1.partner.port_state, eth1.actor.port_state) == ("52:54:00:00:02:01", 63, 63)
     assert (eth1.speed, eth1.duplex) == ("10000 Mbps", "full")
     assert b.redundant is True

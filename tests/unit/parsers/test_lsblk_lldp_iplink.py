@@ -22,7 +22,8 @@ def text(name: str) -> str:
 def test_lsblk_stacks_crypt_on_md_and_mpath() -> None:
     tree = parse_lsblk_json(text("lsblk_crypt_on_md_and_mpath.json"), "x")
     stacks = {s.device: s for s in tree.stacks()}
-    assert (stacks["cryptmd"].crypt, stacks["cryptmd"].md, stacks["cryptmd"].disks) == ("cryptmd", "md1", ("vde", "vdf"))
+    assert (stacks["cryptmd"].crypt, stacks["cryptmd"].md, stacks["cryptmd"].disks) == (
+        "cryptmd", "md1", ("vde", "vdf"))
     assert (stacks["cryptmpath"].mpath, stacks["cryptmpath"].disks) == ("mpatha", ("sda", "sdb"))
     assert stacks["md1"].fstype == "crypto_LUKS"
     assert stacks["vda"].mountpoints == ("/",)
@@ -33,7 +34,8 @@ def test_lsblk_minimal_columns_and_mountpoint_only() -> None:
     doc = {"blockdevices": [{"name": "sda", "type": "disk", "children": [
         {"name": "luks", "type": "crypt", "fstype": "ext4", "mountpoint": "/srv/mail"}]}]}
     (s,) = parse_lsblk_json(json.dumps(doc), "x").stacks()
-    assert (s.device, s.mountpoints, s.crypt, s.chain) == ("luks", ("/srv/mail",), "luks", (("luks", "crypt"), ("sda", "disk")))
+    assert (s.device, s.mountpoints, s.crypt, s.chain) == (
+        "luks", ("/srv/mail",), "luks", (("luks", "crypt"), ("sda", "disk")))
 
 
 def test_lldp_one_interface_is_an_object_two_are_a_list() -> None:

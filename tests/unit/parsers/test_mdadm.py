@@ -17,7 +17,8 @@ def test_raid1_clean() -> None:
     d = detail("mdadm_detail_md0.txt")
     assert (d.device, d.level, d.state, d.raid_devices, d.total_devices, d.active_devices, d.working_devices,
             d.failed_devices, d.spare_devices) == ("/dev/md0", "raid1", ("clean",), 2, 2, 2, 2, 0, 0)
-    assert d.devices == (Device(0, 0, ("active", "sync"), "/dev/vda", 25), Device(1, 1, ("active", "sync"), "/dev/vdb", 26))
+    assert d.devices == (Device(0, 0, ("active", "sync"), "/dev/vda", 25),
+                         Device(1, 1, ("active", "sync"), "/dev/vdb", 26))
     assert d.redundant is True
 
 
@@ -26,7 +27,8 @@ def test_faulty_and_removed_slot() -> None:
     assert [(x.number, x.slot, x.state, x.device) for x in d.devices] == [
         (0, 0, ("active", "sync"), "/dev/vdb"), (1, 1, ("active", "sync"), "/dev/vdc"),
         (None, 2, ("removed",), ""), (2, None, ("faulty",), "/dev/vdd")]
-    assert [(i.code, i.subject) for i in d.issues()] == [("md-degraded", "/dev/md0"), ("md-member-faulty", "/dev/md0:vdd")]
+    assert [(i.code, i.subject) for i in d.issues()] == [
+        ("md-degraded", "/dev/md0"), ("md-member-faulty", "/dev/md0:vdd")]
     assert d.issues()[0].evidence["removed_slots"] == [2]
 
 

@@ -26,7 +26,8 @@ def test_raid1_clean() -> None:
 def test_degraded_names_faulty_member() -> None:
     s = stat("proc_mdstat_degraded.txt")
     assert [(m.device, m.flags) for m in s.arrays[0].members] == [("vdb", ("faulty",)), ("vda", ())]
-    assert [(i.code, i.subject) for i in s.issues()] == [("md-degraded", "/dev/md0"), ("md-member-faulty", "/dev/md0:vdb")]
+    assert [(i.code, i.subject) for i in s.issues()] == [
+        ("md-degraded", "/dev/md0"), ("md-member-faulty", "/dev/md0:vdb")]
     assert s.issues()[0].evidence["missing_slots"] == [1]
 
 
@@ -45,7 +46,8 @@ def test_check_scrub_is_redundant() -> None:
 def test_reshape_and_auto_read_only() -> None:
     s = stat("proc_mdstat_raid5_reshape.txt")
     md0, md125 = s.arrays
-    assert md0.sync is not None and md0.sync.action == "reshape"
+    assert md0.sync is not None
+    assert md0.sync.action == "reshape"
     assert (md125.read_only, md125.level) == ("auto-read-only", "raid1")
     assert [(i.code, i.subject) for i in s.issues()] == [("md-syncing", "/dev/md0")]
 
@@ -99,5 +101,6 @@ def test_bitmap_line_and_unused_devices_list() -> None:
 
 
 def test_single_slot_raid1_is_not_redundant() -> None:
-    text = "Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      100 blocks super 1.2 [1/1] [U]\n\nunused devices: <none>\n"
+    text = ("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      100 blocks super 1.2 [1/1] [U]\n\n"
+            "unused devices: <none>\n")
     assert [i.code for i in parse_mdstat(text, "x").issues()] == ["md-too-few"]

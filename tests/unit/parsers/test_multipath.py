@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tier3.errors import ParseError
-from tier3.parsers.multipath import Multipath, Path as MPath, parse_multipath_ll
+from tier3.parsers.multipath import Multipath, parse_multipath_ll
+from tier3.parsers.multipath import Path as MPath
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 
@@ -31,7 +32,8 @@ def test_failed_path_named() -> None:
     mp = ll("multipath_ll_one_path_failed.txt")
     assert [(p.device, p.dm_state, p.checker, p.online) for p in mp.maps[0].paths] == [
         ("sda", "failed", "faulty", "offline"), ("sdb", "active", "ready", "running")]
-    assert [(i.code, i.subject) for i in mp.issues()] == [("mpath-path-failed", "mpatha:sda"), ("mpath-too-few", "mpatha")]
+    assert [(i.code, i.subject) for i in mp.issues()] == [
+        ("mpath-path-failed", "mpatha:sda"), ("mpath-too-few", "mpatha")]
 
 
 def test_all_paths_failed_with_queueing() -> None:
