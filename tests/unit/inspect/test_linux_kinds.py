@@ -82,3 +82,30 @@ def test_default_output_is_indented_json(capsys: pytest.CaptureFixture[str]) -> 
     out = capsys.readouterr().out
     assert out.startswith('{\n  "kind": "lldp"')
     assert json.loads(out)["interfaces"] == ["eth1"]
+
+
+# a fault injected on the real guest, and the same device after the fault was removed:
+# (kind, fault file, healed file, [rule id, subject] found in the first and gone from the second)
+FAULT_AND_HEAL = [
+    ("bonding", "proc_net_bonding_bond0_active_backup_one_slave_down.txt",
+     "proc_net_bonding_bond0_active_backup_restored.txt", ["T3-OBS-NET-001", "bond0:eth1"]),
+    ("bonding", "proc_net_bonding_bond0_8023ad_with_partner_one_link_down.txt",
+     "proc_net_bonding_bond0_8023ad_with_partner_link_back.txt", ["T3-OBS-NET-002", "bond0"]),
+    ("multipath", "multipath_ll_one_path_failed.txt", "multipath_ll_paths_restored.txt",
+     ["T3-OBS-STO-010", "mpatha:sda"]),
+    ("multipath", "multipath_ll_all_paths_failed.txt", "multipath_ll_paths_restored.txt", ["T3-OBS-STO-012", "mpatha"]),
+    ("mdstat", "proc_mdstat_raid5_degraded.txt", "proc_mdstat_raid5_4disks_after_reshape.txt",
+     ["T3-OBS-STO-001", "/dev/md0"]),
+    ("mdadm-detail", "mdadm_detail_md1_degraded.txt", "mdadm_detail_md1_spare.txt", ["T3-OBS-STO-001", "/dev/md1"]),
+]
+
+
+@pytest.mark.parametrize("row", FAULT_AND_HEAL, ids=[row[1] for row in FAULT_AND_HEAL])
+def test_fault_found_then_gone(row: tuple[str, str, str, list[str]], capsys: pytest.CaptureFixture[str]) -> None:
+    kind, fault, healed, finding = row
+    seen = []
+    for name in (fault, healed):
+        assert main(["inspect", kind, str(REAL / name), "--json"]) == 0
+        report = json.loads(capsys.readouterr().out)
+        seen.append((finding in [[f["rule_id"], f["subject"]] for f in report["findings"]], report["redundant"]))
+    assert seen == [(True, False), (False, True)]

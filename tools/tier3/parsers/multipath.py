@@ -37,7 +37,7 @@ CHECKER_STATES = ("ready", "ghost", "faulty", "shaky", "i/o pending", "i/o timeo
 GROUP_STATES = ("active", "enabled", "disabled", "undef")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Path:
     hctl: str
     device: str
@@ -57,7 +57,7 @@ class Path:
         return self.dm_state == "active" and self.checker in ("ready", "ghost") and self.online == "running"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PathGroup:
     policy: str
     prio: int
@@ -65,7 +65,7 @@ class PathGroup:
     paths: tuple[Path, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Map:
     name: str
     wwid: str
@@ -103,7 +103,7 @@ class Map:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Multipath:
     maps: tuple[Map, ...]
 
