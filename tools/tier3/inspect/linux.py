@@ -179,10 +179,12 @@ def inspect_ip_link(source: str, _options: InspectOptions) -> dict[str, Any]:
 
 
 def inspect_lldp(source: str, _options: InspectOptions) -> dict[str, Any]:
-    neighbours = lldp.parse_lldpctl(read_source(source), source)
+    text = read_source(source)
+    neighbours = lldp.parse_lldpctl(text, source)
+    read = "lldpctl -f json" if text.lstrip().startswith(("{", "[")) else "lldpctl"
     facts = {"interfaces": sorted({n.interface for n in neighbours}),
              "neighbours": [{k: v for k, v in asdict(n).items() if k != "where"} for n in neighbours]}
-    return _report("lldp", source, {}, facts, issues=[], read="lldpctl -f json")
+    return _report("lldp", source, {}, facts, issues=[], read=read)
 
 
 # ---- storage ------------------------------------------------------------------------------------
