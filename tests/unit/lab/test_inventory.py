@@ -22,7 +22,8 @@ def generated(tmp_path: Path) -> Path:
 def test_hosts_yml_groups_and_connection(generated: Path) -> None:
     data = yaml.safe_load((generated / "hosts.yml").read_text())
     groups = data["all"]["children"]["lab"]["children"]
-    assert set(groups) == {"mx", "imap", "dns", "lb"}
+    assert set(groups) == {"mx", "imap", "archive", "dns", "lb"}
+    assert groups["archive"] == {}  # present while empty: site.yml names it
     assert groups["mx"]["hosts"] == {"mx1": {"ansible_host": "tier3-lab-mx1"},
                                      "mx2": {"ansible_host": "tier3-lab-mx2"}}
     main_vars = yaml.safe_load((generated / "group_vars/all/main.yml").read_text())

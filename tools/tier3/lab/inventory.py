@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from tier3.lab.hosts import FEEDS, GATEWAY, HOSTS, RACKS, SITE, SUBNET, VIPS, LabHost, LabVip
+from tier3.lab.hosts import FEEDS, GATEWAY, HOSTS, RACKS, SERVICE_GROUPS, SITE, SUBNET, VIPS, LabHost, LabVip
 
 HEADER = """\
 ---
@@ -42,10 +42,10 @@ def _dump(data: Any) -> str:
 
 
 def hosts_yml(hosts: Iterable[LabHost]) -> str:
-    groups: dict[str, dict[str, Any]] = {}
+    groups: dict[str, dict[str, Any]] = {group: {} for group in SERVICE_GROUPS}
     for host in hosts:
         for group in host.groups:
-            groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = {"ansible_host": host.container}
+            groups[group].setdefault("hosts", {})[host.name] = {"ansible_host": host.container}
     body = _dump({"all": {"children": {"lab": {"children": groups}}}})
     return HEADER + "# Each host is a systemd container `tier3-lab-<name>`, reached with `podman exec`.\n" + body
 
