@@ -84,7 +84,7 @@ def ensure_image(podman: Podman, recipe: Recipe, steps: Steps, rebuild: bool = F
         rootfs = cache / f"rootfs-{recipe.digest}"
         log = cache / f"build-{recipe.digest}.log"
         shutil.rmtree(rootfs, ignore_errors=True)  # a half-built tree from an interrupted run
-        with steps.step(f"debootstrap {recipe.suite} from {mirrors.debian} into {rootfs} (about 2 min; log {log})"):
+        with steps.step(f"debootstrap {recipe.suite} from {mirrors.debian} into {rootfs} (1 to 2 min; log {log})"):
             _debootstrap(recipe, rootfs, mirrors, log)
         with steps.step(f"import {recipe.image}"):
             _import(podman, rootfs, recipe)
