@@ -80,6 +80,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 # ---- TLS -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LabCA:
     ca_file: Path  # the CA certificate, for --ca-file
@@ -105,13 +106,28 @@ def lab_ca(tmp_path_factory: pytest.TempPathFactory) -> LabCA:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "tier3 test CA")])
     ca_cert = (
-        x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + dt.timedelta(days=1))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                                     crl_sign=True, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
@@ -119,10 +135,12 @@ def lab_ca(tmp_path_factory: pytest.TempPathFactory) -> LabCA:
     cert = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
@@ -131,13 +149,17 @@ def lab_ca(tmp_path_factory: pytest.TempPathFactory) -> LabCA:
     return LabCA(
         _write_pem(home / "ca.pem", ca_cert.public_bytes(serialization.Encoding.PEM)),
         _write_pem(home / "server.pem", cert.public_bytes(serialization.Encoding.PEM)),
-        _write_pem(home / "server.key", key.private_bytes(serialization.Encoding.PEM,
-                                                          serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption())),
+        _write_pem(
+            home / "server.key",
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            ),
+        ),
     )
 
 
 # ---- sushy-static ----------------------------------------------------------------------------
+
 
 @dataclass
 class Sushy:
@@ -160,9 +182,22 @@ def sushy(lab_ca: LabCA, tmp_path: Path) -> Iterator[Callable[[Path], Sushy]]:
         log = tmp_path / f"sushy-{port}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [str(SUSHY_STATIC), "-i", "127.0.0.1", "-p", str(port), "-m", str(mockup),
-                 "-c", str(lab_ca.cert), "-k", str(lab_ca.key)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    str(SUSHY_STATIC),
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "-m",
+                    str(mockup),
+                    "-c",
+                    str(lab_ca.cert),
+                    "-k",
+                    str(lab_ca.key),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         started.append(process)
         wait_for_tcp(port, process)
@@ -243,6 +278,7 @@ def bmc_env(monkeypatch: pytest.MonkeyPatch) -> tuple[str, str]:
 
 # ---- ipmi_sim --------------------------------------------------------------------------------
 
+
 @dataclass
 class IpmiSim:
     url: str
@@ -294,17 +330,23 @@ def ipmi_sim(tmp_path: Path, bmc_env: tuple[str, str]) -> Iterator[IpmiSim]:
     port, console = free_port(socket.SOCK_DGRAM), free_port()
     user, password = bmc_env
     conf = (FIXTURES / "ipmi" / "lan.conf.in").read_text()
-    for token, value in (("@PORT@", str(port)), ("@CONSOLE@", str(console)), ("@USER@", user),
-                         ("@PASSWORD@", password)):
+    for token, value in (
+        ("@PORT@", str(port)),
+        ("@CONSOLE@", str(console)),
+        ("@USER@", user),
+        ("@PASSWORD@", password),
+    ):
         conf = conf.replace(token, value)
     (tmp_path / "lan.conf").write_text(conf)
     state = tmp_path / "state"
     state.mkdir()
     log = (tmp_path / "ipmi_sim.log").open("wb")
     process = subprocess.Popen(
-        [binary, "-c", str(tmp_path / "lan.conf"), "-f", str(FIXTURES / "ipmi" / "power.emu"), "-s", str(state),
-         "-n"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env={**os.environ},
+        [binary, "-c", str(tmp_path / "lan.conf"), "-f", str(FIXTURES / "ipmi" / "power.emu"), "-s", str(state), "-n"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ},
     )
     try:
         sim = IpmiSim(f"ipmi://127.0.0.1:{port}", console, process)

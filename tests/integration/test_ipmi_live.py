@@ -25,30 +25,39 @@ pytestmark = pytest.mark.live
 SAVED = FIXTURES / "ipmi"
 
 # sensor numbers in power.emu: 1 = PS1 Status, 2 = PS2 Status, 3 = PS Redundancy
-HEAL = ("sensor_set_bit_clr_rest 0x20 0 1 0 1 1", "sensor_set_bit_clr_rest 0x20 0 2 0 1 1",
-        "sensor_set_bit_clr_rest 0x20 0 3 0 1 1")
+HEAL = (
+    "sensor_set_bit_clr_rest 0x20 0 1 0 1 1",
+    "sensor_set_bit_clr_rest 0x20 0 2 0 1 1",
+    "sensor_set_bit_clr_rest 0x20 0 3 0 1 1",
+)
 STATES: dict[str, tuple[tuple[str, ...], bool, list[tuple[str, str]]]] = {
     # saved file: (console commands from the healthy state, redundant, findings (rule id, subject))
     "sdr_healthy.txt": ((), True, []),
     "sdr_ps2_failure.txt": (
-        ("sensor_set_bit 0x20 0 2 1 1 1", "sensor_set_bit_clr_rest 0x20 0 3 1 1 1"), False,
+        ("sensor_set_bit 0x20 0 2 1 1 1", "sensor_set_bit_clr_rest 0x20 0 3 1 1 1"),
+        False,
         [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy")],
     ),
     "sdr_ps2_failure_ac_lost.txt": (
         ("sensor_set_bit 0x20 0 2 1 1 1", "sensor_set_bit 0x20 0 2 3 1 1", "sensor_set_bit_clr_rest 0x20 0 3 1 1 1"),
-        False, [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"),
-                ("T3-OBS-PWR-004", "PS2 Status")],
+        False,
+        [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"), ("T3-OBS-PWR-004", "PS2 Status")],
     ),
     "sdr_ps1_absent.txt": (
-        ("sensor_set_bit 0x20 0 1 0 0 1", "sensor_set_bit_clr_rest 0x20 0 3 2 1 1"), False,
+        ("sensor_set_bit 0x20 0 1 0 0 1", "sensor_set_bit_clr_rest 0x20 0 3 2 1 1"),
+        False,
         [("T3-OBS-PWR-001", "PS1 Status"), ("T3-OBS-PWR-003", "PS Redundancy")],
     ),
     "sdr_ps1_predictive_failure.txt": (("sensor_set_bit 0x20 0 1 2 1 1",), True, [("T3-OBS-PWR-006", "PS1 Status")]),
     "sdr_ps2_ac_out_of_range_config_error.txt": (
-        ("sensor_set_bit 0x20 0 2 4 1 1", "sensor_set_bit 0x20 0 2 5 1 1", "sensor_set_bit 0x20 0 2 6 1 1",
-         "sensor_set_bit_clr_rest 0x20 0 3 6 1 1"), False,
-        [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"),
-         ("T3-OBS-PWR-004", "PS2 Status")],
+        (
+            "sensor_set_bit 0x20 0 2 4 1 1",
+            "sensor_set_bit 0x20 0 2 5 1 1",
+            "sensor_set_bit 0x20 0 2 6 1 1",
+            "sensor_set_bit_clr_rest 0x20 0 3 6 1 1",
+        ),
+        False,
+        [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"), ("T3-OBS-PWR-004", "PS2 Status")],
     ),
 }
 
@@ -91,8 +100,10 @@ def test_failure_injected_then_cleared(ipmi_sim: IpmiSim) -> None:
     assert verdict(inspect(ipmi_sim.url)[1]) == (True, [])
     ipmi_sim.console(*STATES["sdr_ps2_failure_ac_lost.txt"][0])
     _, report, _ = inspect(ipmi_sim.url)
-    assert verdict(report) == (False, [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"),
-                                       ("T3-OBS-PWR-004", "PS2 Status")])
+    assert verdict(report) == (
+        False,
+        [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"), ("T3-OBS-PWR-004", "PS2 Status")],
+    )
     assert report is not None
     assert [f["message"] for f in report["findings"]] == [
         "power supply PS2 Status: Failure detected",
@@ -104,7 +115,8 @@ def test_failure_injected_then_cleared(ipmi_sim: IpmiSim) -> None:
     assert verdict(report) == (True, [])
     assert report is not None
     assert [(s["name"], s["states"]) for s in report["supplies"]] == [
-        ("PS1 Status", ["Presence detected"]), ("PS2 Status", ["Presence detected"]),
+        ("PS1 Status", ["Presence detected"]),
+        ("PS2 Status", ["Presence detected"]),
     ]
 
 
@@ -112,8 +124,10 @@ def test_wrong_password_exit_2(ipmi_sim: IpmiSim, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("TIER3_BMC_PASSWORD", "not-the-password")
     code, _, error = inspect(ipmi_sim.url, timeout=2, retries=0)
     assert code == 2
-    assert error == (f"tier3 inspect: {ipmi_sim.url}: ipmitool sdr type 'Power Supply' failed: Error: Unable to "
-                     "establish IPMI v2 / RMCP+ session (fix: check the BMC address, port and IPMI user/password)")
+    assert error == (
+        f"tier3 inspect: {ipmi_sim.url}: ipmitool sdr type 'Power Supply' failed: Error: Unable to "
+        "establish IPMI v2 / RMCP+ session (fix: check the BMC address, port and IPMI user/password)"
+    )
     assert "not-the-password" not in error
 
 
@@ -129,13 +143,13 @@ def test_without_credentials_exit_2(ipmi_sim: IpmiSim, monkeypatch: pytest.Monke
     monkeypatch.delenv("TIER3_BMC_PASSWORD")
     code, _, error = inspect(ipmi_sim.url)
     assert code == 2
-    assert error == (f"tier3 inspect: {ipmi_sim.url}: IPMI needs a user: TIER3_BMC_USERNAME and TIER3_BMC_PASSWORD "
-                     "are not set (fix: export TIER3_BMC_USERNAME and TIER3_BMC_PASSWORD)")
+    assert error == (
+        f"tier3 inspect: {ipmi_sim.url}: IPMI needs a user: TIER3_BMC_USERNAME and TIER3_BMC_PASSWORD "
+        "are not set (fix: export TIER3_BMC_USERNAME and TIER3_BMC_PASSWORD)"
+    )
 
 
-def test_password_never_on_the_command_line(
-    ipmi_sim: IpmiSim, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_password_never_on_the_command_line(ipmi_sim: IpmiSim, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """ipmitool gets the password through IPMI_PASSWORD (-E); its argv never holds it."""
     seen = tmp_path / "argv"
     wrapper = tmp_path / "ipmitool"
@@ -155,4 +169,3 @@ def closed_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-

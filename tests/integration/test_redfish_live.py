@@ -58,18 +58,43 @@ def variant(tmp_path: Path, name: str) -> Path:
 # both schema generations are judged: a supply blamed in Power and in PowerSubsystem is named twice
 EXPECTED = {
     "healthy": (True, []),
-    "psu2-critical": (False, [("T3-OBS-PWR-001", "1U/PSU2"), ("T3-OBS-PWR-001", "1U/PSU2"),
-                              ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-                              ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]),
-    "psu2-absent": (False, [("T3-OBS-PWR-001", "1U/PSU2"), ("T3-OBS-PWR-001", "1U/PSU2"),
-                            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-                            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]),
-    "psu2-disabled": (False, [("T3-OBS-PWR-001", "1U/PSU2"), ("T3-OBS-PWR-001", "1U/PSU2"),
-                              ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-                              ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]),
-    "psu2-ac-lost": (False, [("T3-OBS-PWR-001", "1U/PSU2"), ("T3-OBS-PWR-001", "1U/PSU2"),
-                             ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-                             ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"), ("T3-OBS-PWR-004", "1U/PSU2")]),
+    "psu2-critical": (
+        False,
+        [
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
+            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
+        ],
+    ),
+    "psu2-absent": (
+        False,
+        [
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
+            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
+        ],
+    ),
+    "psu2-disabled": (
+        False,
+        [
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
+            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
+        ],
+    ),
+    "psu2-ac-lost": (
+        False,
+        [
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-001", "1U/PSU2"),
+            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
+            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
+            ("T3-OBS-PWR-004", "1U/PSU2"),
+        ],
+    ),
     "same-pdu": (False, [("T3-OBS-PWR-002", "pdu:A")]),
 }
 
@@ -85,17 +110,17 @@ def test_variant_over_https_with_ca_file(
     assert report is not None
     assert report["documents_read"] == 8
     assert {(s["schema"], s["id"], s["pdu"]) for s in report["supplies"]} == {
-        ("Power", "PSU1", None), ("Power", "PSU2", None),
-        ("PowerSubsystem", "PSU1", "A"), ("PowerSubsystem", "PSU2", "A" if name == "same-pdu" else "B"),
+        ("Power", "PSU1", None),
+        ("Power", "PSU2", None),
+        ("PowerSubsystem", "PSU1", "A"),
+        ("PowerSubsystem", "PSU2", "A" if name == "same-pdu" else "B"),
     }
     # basic auth over TLS: the credentials reached the BMC (sushy-static logs request headers)
     token = base64.b64encode(f"{BMC_USER}:{BMC_PASSWORD}".encode()).decode()
     assert f"Authorization: Basic {token}" in peer.log.read_text()
 
 
-def test_messages_name_the_supply_and_the_pdu(
-    sushy: Callable[[Path], Sushy], lab_ca: LabCA, tmp_path: Path
-) -> None:
+def test_messages_name_the_supply_and_the_pdu(sushy: Callable[[Path], Sushy], lab_ca: LabCA, tmp_path: Path) -> None:
     critical = inspect(sushy(variant(tmp_path, "psu2-critical")).url, ca_file=str(lab_ca.ca_file))[1]
     same = inspect(sushy(variant(tmp_path, "same-pdu")).url, ca_file=str(lab_ca.ca_file))[1]
     assert critical is not None
@@ -120,7 +145,8 @@ def test_fault_injected_live_then_removed(sushy: Callable[[Path], Sushy], lab_ca
     failed["Status"]["Health"] = "Critical"
     psu1.write_text(json.dumps(failed))
     assert verdict(inspect(peer.url, ca_file=str(lab_ca.ca_file))[1]) == (
-        False, [("T3-OBS-PWR-001", "1U/PSU1"), ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]
+        False,
+        [("T3-OBS-PWR-001", "1U/PSU1"), ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")],
     )
     psu1.write_text(healthy)
     assert verdict(inspect(peer.url, ca_file=str(lab_ca.ca_file))[1]) == (True, [])
@@ -128,8 +154,14 @@ def test_fault_injected_live_then_removed(sushy: Callable[[Path], Sushy], lab_ca
 
 # ---- bad inputs: each one exit 2, naming the URL ------------------------------------------------
 
-def _answer(status: int, body: bytes, content_type: str = "application/json", length: int | None = None,
-            headers: dict[str, str] | None = None) -> Handler:
+
+def _answer(
+    status: int,
+    body: bytes,
+    content_type: str = "application/json",
+    length: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Handler:
     def handler(h: Any) -> None:
         h.send_response(status)
         h.send_header("Content-Type", content_type)
@@ -153,27 +185,44 @@ HTML = b"<!DOCTYPE html><html><body><h1>Login</h1></body></html>"
     [
         pytest.param(_answer(401, b'{"error": {}}'), "/redfish/v1: refused the credentials (HTTP 401)", id="401"),
         pytest.param(_answer(403, b'{"error": {}}'), "/redfish/v1: refused the credentials (HTTP 403)", id="403"),
-        pytest.param(_answer(200, HTML, "text/html"), "/redfish/v1: answered text/html, expected application/json",
-                     id="html-page"),
-        pytest.param(_answer(200, b'{"@odata.id": "/redfish/v1", "Chassis": {"@odata'),
-                     "/redfish/v1: line 1 column 42: invalid JSON: Unterminated string (the body ends early: "
-                     "truncated?)",
-                     id="truncated-json"),
-        pytest.param(_answer(200, b'{"@odata.id": "/redfish/v1"', length=400),
-                     "/redfish/v1: the body was cut short", id="body-shorter-than-content-length"),
+        pytest.param(
+            _answer(200, HTML, "text/html"),
+            "/redfish/v1: answered text/html, expected application/json",
+            id="html-page",
+        ),
+        pytest.param(
+            _answer(200, b'{"@odata.id": "/redfish/v1", "Chassis": {"@odata'),
+            "/redfish/v1: line 1 column 42: invalid JSON: Unterminated string (the body ends early: truncated?)",
+            id="truncated-json",
+        ),
+        pytest.param(
+            _answer(200, b'{"@odata.id": "/redfish/v1"', length=400),
+            "/redfish/v1: the body was cut short",
+            id="body-shorter-than-content-length",
+        ),
         pytest.param(_answer(200, b"[1, 2]"), "/redfish/v1: is a JSON list, expected a JSON object", id="json-array"),
         pytest.param(_answer(200, b"\x00\xff garbage"), "/redfish/v1: byte 1: not UTF-8 text", id="binary-body"),
         pytest.param(_answer(400, b"{}"), "/redfish/v1: answered HTTP 400 Bad Request, expected 200", id="400"),
-        pytest.param(_answer(302, b"", headers={"Location": "/redfish/v1"}),
-                     "/redfish/v1: redirect loop (more than 5 redirects)", id="redirect-loop"),
-        pytest.param(_answer(302, b"", headers={"Location": "https://127.0.0.2:1/redfish/v1"}),
-                     "/redfish/v1: redirects to another origin (https://127.0.0.2:1); refused, the credentials "
-                     "would follow", id="redirect-to-another-host"),
-        pytest.param(_answer(301, b""), "/redfish/v1: answered HTTP 301 without a Location to go to",
-                     id="redirect-without-location"),
-        pytest.param(_answer(200, b"{}", "application/json", headers={}),
-                     ": /redfish/v1#/Chassis: missing; a Redfish service root must have Chassis",
-                     id="root-without-chassis"),
+        pytest.param(
+            _answer(302, b"", headers={"Location": "/redfish/v1"}),
+            "/redfish/v1: redirect loop (more than 5 redirects)",
+            id="redirect-loop",
+        ),
+        pytest.param(
+            _answer(302, b"", headers={"Location": "https://127.0.0.2:1/redfish/v1"}),
+            "/redfish/v1: redirects to another origin (https://127.0.0.2:1); refused, the credentials would follow",
+            id="redirect-to-another-host",
+        ),
+        pytest.param(
+            _answer(301, b""),
+            "/redfish/v1: answered HTTP 301 without a Location to go to",
+            id="redirect-without-location",
+        ),
+        pytest.param(
+            _answer(200, b"{}", "application/json", headers={}),
+            ": /redfish/v1#/Chassis: missing; a Redfish service root must have Chassis",
+            id="root-without-chassis",
+        ),
     ],
 )
 def test_misbehaving_bmc_exit_2(
@@ -206,24 +255,29 @@ def test_silent_server_times_out(silent_port: int, lab_ca: LabCA) -> None:
     url = f"https://127.0.0.1:{silent_port}"
     code, _, error = inspect(url, ca_file=str(lab_ca.ca_file), timeout=0.3, retries=1)
     assert code == 2
-    assert error == (f"tier3 inspect: {url}/redfish/v1: no answer within 0.3 s (2 attempt(s)) "
-                     "(fix: check the BMC address, or raise --timeout)")
+    assert error == (
+        f"tier3 inspect: {url}/redfish/v1: no answer within 0.3 s (2 attempt(s)) "
+        "(fix: check the BMC address, or raise --timeout)"
+    )
 
 
 def test_closed_port(closed_port: int, lab_ca: LabCA) -> None:
     url = f"https://127.0.0.1:{closed_port}"
     code, _, error = inspect(url, ca_file=str(lab_ca.ca_file), timeout=2, retries=2)
     assert code == 2
-    assert error == (f"tier3 inspect: {url}/redfish/v1: cannot connect: Connection refused "
-                     "(fix: check the BMC address and port)")
+    assert error == (
+        f"tier3 inspect: {url}/redfish/v1: cannot connect: Connection refused (fix: check the BMC address and port)"
+    )
 
 
 def test_unknown_ca_without_ca_file(sushy: Callable[[Path], Sushy], tmp_path: Path) -> None:
     peer = sushy(variant(tmp_path, "healthy"))
     code, _, error = inspect(peer.url)
     assert code == 2
-    assert error == (f"tier3 inspect: {peer.url}/redfish/v1: TLS certificate not trusted (or TLS failed) "
-                     "(fix: give the BMC's CA with --ca-file)")
+    assert error == (
+        f"tier3 inspect: {peer.url}/redfish/v1: TLS certificate not trusted (or TLS failed) "
+        "(fix: give the BMC's CA with --ca-file)"
+    )
 
 
 def test_ca_file_of_another_ca(sushy: Callable[[Path], Sushy], tmp_path: Path) -> None:
@@ -233,8 +287,10 @@ def test_ca_file_of_another_ca(sushy: Callable[[Path], Sushy], tmp_path: Path) -
     other.write_bytes(Path(certifi.where()).read_bytes())  # a real bundle without the test CA
     code, _, error = inspect(peer.url, ca_file=str(other))
     assert code == 2
-    assert error == (f"tier3 inspect: {peer.url}/redfish/v1: TLS certificate not trusted (or TLS failed) "
-                     "(fix: give the BMC's CA with --ca-file)")
+    assert error == (
+        f"tier3 inspect: {peer.url}/redfish/v1: TLS certificate not trusted (or TLS failed) "
+        "(fix: give the BMC's CA with --ca-file)"
+    )
 
 
 def test_insecure_reads_without_ca_file(sushy: Callable[[Path], Sushy], tmp_path: Path) -> None:
@@ -248,8 +304,9 @@ def test_missing_supply_is_404_naming_its_url(sushy: Callable[[Path], Sushy], la
     peer = sushy(mockup)
     code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file))
     assert code == 2
-    assert error.startswith(f"tier3 inspect: {peer.url}/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/PSU2: "
-                            "not found (HTTP 404)")
+    assert error.startswith(
+        f"tier3 inspect: {peer.url}/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/PSU2: not found (HTTP 404)"
+    )
 
 
 def test_empty_service_is_404_at_the_root(sushy: Callable[[Path], Sushy], lab_ca: LabCA, tmp_path: Path) -> None:
@@ -270,8 +327,9 @@ def test_looping_tree_ends_in_a_parse_error(sushy: Callable[[Path], Sushy], lab_
     peer = sushy(mockup)
     code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file))
     assert code == 2
-    assert error == (f"tier3 inspect: {peer.url}: /redfish/v1/Chassis#/Id: missing; a Redfish Chassis "
-                     "collection must have Id")
+    assert error == (
+        f"tier3 inspect: {peer.url}: /redfish/v1/Chassis#/Id: missing; a Redfish Chassis collection must have Id"
+    )
 
 
 def test_credentials_in_url_refused(sushy: Callable[[Path], Sushy], tmp_path: Path) -> None:
@@ -293,12 +351,11 @@ def test_session_auth_logs_in_uses_the_token_and_logs_out(
         if h.command == "POST":
             length = int(h.headers["Content-Length"])
             assert json.loads(h.rfile.read(length)) == {"UserName": BMC_USER, "Password": BMC_PASSWORD}
-            _answer(201, b"{}", headers={"X-Auth-Token": token,
-                                         "Location": "/redfish/v1/SessionService/Sessions/7"})(h)
+            _answer(201, b"{}", headers={"X-Auth-Token": token, "Location": "/redfish/v1/SessionService/Sessions/7"})(h)
         elif h.command == "DELETE" or h.headers.get("X-Auth-Token") != token:
             _answer(204 if h.command == "DELETE" else 401, b"")(h)
         else:
-            relative = h.path.rstrip("/")[len("/redfish/v1"):].strip("/")
+            relative = h.path.rstrip("/")[len("/redfish/v1") :].strip("/")
             _answer(200, (tree / relative / "index.json").read_bytes())(h)
 
     peer = stand_in(bmc)
@@ -318,8 +375,10 @@ def test_session_login_without_token_exit_2(
     peer = stand_in(_answer(204, b""))
     code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file), extra={"auth": "session"})
     assert code == 2
-    assert error == (f"tier3 inspect: {peer.url}/redfish/v1/SessionService/Sessions: session login answered "
-                     "HTTP 204 without X-Auth-Token (fix: use basic auth with this BMC)")
+    assert error == (
+        f"tier3 inspect: {peer.url}/redfish/v1/SessionService/Sessions: session login answered "
+        "HTTP 204 without X-Auth-Token (fix: use basic auth with this BMC)"
+    )
 
 
 def test_session_is_deleted_when_the_read_fails(
@@ -339,6 +398,7 @@ def test_session_is_deleted_when_the_read_fails(
     assert code == 2
     assert error.startswith(f"tier3 inspect: {peer.url}/redfish/v1: answered HTTP 500")
     assert [(r["method"], r["path"]) for r in peer.requests] == [
-        ("POST", "/redfish/v1/SessionService/Sessions"), ("GET", "/redfish/v1"),
+        ("POST", "/redfish/v1/SessionService/Sessions"),
+        ("GET", "/redfish/v1"),
         ("DELETE", "/redfish/v1/SessionService/Sessions/9"),
     ]
