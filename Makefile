@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 REPORTS := reports
 
-.PHONY: setup demo test lint unit molecule lab-down clean bench
+.PHONY: setup demo test lint unit molecule lab-test lab-down bench
 
 setup:
 	@tools/setup-machine
@@ -27,16 +27,19 @@ demo: setup
 lint: setup
 	yamllint -s .
 	ansible-lint --profile production
-	ruff check tools tests bench plugins
+	ruff check tools tests bench plugins molecule
 	mypy
 
 unit: setup
-	pytest tests
+	pytest tests -m "not lab"
+
+lab-test: setup
+	pytest -m lab tests/integration/test_lab.py
 
 molecule: setup
 	cd $(CURDIR) && molecule test -s baseline
 
-test: lint unit molecule
+test: lint unit molecule lab-test
 
 bench: setup
 	python bench/preflight

@@ -10,7 +10,7 @@ from typing import Any
 from tier3.inspect import InspectOptions, all_kinds
 
 KIND_NAMES = (
-    "bonding", "mdstat", "mdadm-detail", "multipath", "cryptsetup", "luksdump", "lsblk", "lldp",
+    "bonding", "mdstat", "mdadm-detail", "multipath", "cryptsetup", "luksdump", "lsblk", "lldp", "ip-link",
     "redfish", "ipmi-sdr",
 )
 
@@ -30,7 +30,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--username-env", default="TIER3_BMC_USERNAME", help="environment variable holding the BMC user")
     p.add_argument("--password-env", default="TIER3_BMC_PASSWORD", help="environment variable holding the BMC password")
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per BMC request (default 10)")
-    p.add_argument("--retries", type=int, default=2, help="retries per BMC request on timeouts (default 2)")
+    p.add_argument("--retries", type=int, default=2, help="retries per BMC GET on timeouts and 5xx answers (default 2)")
+    p.add_argument(
+        "--auth", choices=("basic", "session"), default="basic",
+        help="Redfish authentication: basic, or a session (X-Auth-Token, deleted at the end)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         password_env=args.password_env,
         timeout=args.timeout,
         retries=args.retries,
+        extra={"auth": args.auth},
     )
     report = kind.inspect(args.source, options)
     indent = None if args.json else 2
