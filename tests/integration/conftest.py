@@ -11,6 +11,7 @@ import datetime as dt
 import http.server
 import importlib.util
 import ipaddress
+import json
 import os
 import shutil
 import socket
@@ -31,12 +32,33 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from tier3.errors import Tier3Error
+from tier3.inspect import InspectOptions
+from tier3.inspect.bmc import KINDS as BMC_KINDS
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 SUSHY_STATIC = Path(sys.executable).parent / "sushy-static"
 BMC_USER = "tier3-lab"
 BMC_PASSWORD = "lab-only-Pa55-7f3c"  # a throwaway lab password; tests assert it never shows
+
+
+def inspect_bmc(kind: str, source: str, **options: Any) -> tuple[int, dict[str, Any] | None, str]:
+    """What ``tier3 inspect KIND SOURCE`` does for a BMC kind: (exit status, report, the one-line
+    error), asserting the lab password never shows in the error line or the exception."""
+    error: Tier3Error | None = None
+    try:
+        report = BMC_KINDS[kind].inspect(source, InspectOptions(**options))
+    except Tier3Error as exc:
+        error = exc
+    if error is not None:
+        line = f"tier3 inspect: {error.one_line()}"
+        assert BMC_PASSWORD not in line
+        assert BMC_PASSWORD not in repr(error)
+        return error.exit_code, None, line
+    json.dumps(report)  # the CLI prints it as JSON
+    return 0, report, ""
 
 
 def load_mockups() -> ModuleType:

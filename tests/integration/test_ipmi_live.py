@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BMC_PASSWORD, FIXTURES, IpmiSim
+from conftest import BMC_PASSWORD, FIXTURES, IpmiSim, inspect_bmc
 
 from tier3.bmc import Credentials
 from tier3.bmc.ipmi import read_sdr
-from tier3.errors import Tier3Error
-from tier3.inspect import InspectOptions
-from tier3.inspect.bmc import KINDS
 
 pytestmark = pytest.mark.live
 SAVED = FIXTURES / "ipmi"
@@ -63,17 +60,7 @@ STATES: dict[str, tuple[tuple[str, ...], bool, list[tuple[str, str]]]] = {
 
 
 def inspect(source: str, **options: Any) -> tuple[int, dict[str, Any] | None, str]:
-    error: Tier3Error | None = None
-    try:
-        report = KINDS["ipmi-sdr"].inspect(source, InspectOptions(**options))
-    except Tier3Error as exc:
-        error = exc
-    if error is not None:
-        line = f"tier3 inspect: {error.one_line()}"
-        assert BMC_PASSWORD not in line
-        assert BMC_PASSWORD not in repr(error)
-        return error.exit_code, None, line
-    return 0, report, ""
+    return inspect_bmc("ipmi-sdr", source, **options)
 
 
 def verdict(report: dict[str, Any] | None) -> tuple[bool, list[tuple[str, str]]]:

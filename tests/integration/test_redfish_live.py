@@ -20,30 +20,14 @@ from typing import Any
 
 import certifi
 import pytest
-from conftest import BMC_PASSWORD, BMC_USER, Handler, LabCA, StandIn, Sushy, load_mockups
-
-from tier3.errors import Tier3Error
-from tier3.inspect import InspectOptions
-from tier3.inspect.bmc import KINDS
+from conftest import BMC_PASSWORD, BMC_USER, Handler, LabCA, StandIn, Sushy, inspect_bmc, load_mockups
 
 pytestmark = pytest.mark.live
 MOCKUPS = load_mockups()
 
 
 def inspect(source: str, **options: Any) -> tuple[int, dict[str, Any] | None, str]:
-    """What ``tier3 inspect redfish SOURCE`` does: (exit status, report, the one-line error)."""
-    error: Tier3Error | None = None
-    try:
-        report = KINDS["redfish"].inspect(source, InspectOptions(**options))
-    except Tier3Error as exc:
-        error = exc
-    if error is not None:
-        line = f"tier3 inspect: {error.one_line()}"
-        assert BMC_PASSWORD not in line
-        assert BMC_PASSWORD not in repr(error)
-        return error.exit_code, None, line
-    json.dumps(report)  # the CLI prints it as JSON
-    return 0, report, ""
+    return inspect_bmc("redfish", source, **options)
 
 
 def verdict(report: dict[str, Any] | None) -> tuple[bool, list[tuple[str, str]]]:

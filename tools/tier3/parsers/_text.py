@@ -6,6 +6,7 @@ values); ``tier3.inspect.linux`` turns each code into a finding with a rule id t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,18 @@ def check_text(text: str, source: str, what: str) -> list[str]:
         raise ParseError(source, "line 1", f"an HTML or XML page, not {what}",
                          hint="save the command's standard output, not a web page")
     return text.splitlines()
+
+
+def load_json(text: str, source: str, what: str) -> Any:
+    """Checked text as JSON; bad JSON is a ParseError naming the line and column and ``what``."""
+    check_text(text, source, what)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ParseError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg}): expected "
+                         f"{what}") from None
+    except RecursionError:
+        raise ParseError(source, "", "JSON nested too deeply") from None
 
 
 def to_int(value: str, source: str, where: str, what: str) -> int:

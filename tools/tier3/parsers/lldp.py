@@ -24,13 +24,12 @@ Errors carry a JSON pointer (``/lldp/interface/1/eth2/port``) or a line.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from tier3.errors import ParseError
-from tier3.parsers._text import check_text
+from tier3.parsers._text import check_text, load_json
 
 WHAT = "lldpctl -f json output ({\"lldp\": ...})"
 TEXT_WHAT = "lldpctl output ('LLDP neighbors:' between dashed lines)"
@@ -82,14 +81,7 @@ def _text(node: dict[str, Any], key: str, source: str, ptr: str) -> str:
 
 def parse_lldpctl_json(text: str, source: str) -> tuple[Neighbour, ...]:
     """Parse ``lldpctl -f json``: one Neighbour per local interface and neighbour."""
-    check_text(text, source, WHAT)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg}): expected "
-                         f"{WHAT}") from None
-    except RecursionError:
-        raise ParseError(source, "", "JSON nested too deeply") from None
+    doc = load_json(text, source, WHAT)
     if not isinstance(doc, dict) or not isinstance(doc.get("lldp"), dict):
         raise ParseError(source, "/lldp", f"expected {WHAT}")
     if "interface" not in doc["lldp"]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tier3.errors import ParseError
-from tier3.parsers._text import check_text
+from tier3.parsers._text import load_json
 
 WHAT = "lsblk -J output ({\"blockdevices\": [...]})"
 RAID_TYPES = ("raid0", "raid1", "raid4", "raid5", "raid6", "raid10", "linear", "md")
@@ -139,14 +139,7 @@ def _device(node: Any, source: str, ptr: str, depth: int) -> BlockDevice:
 
 def parse_lsblk_json(text: str, source: str) -> BlockTree:
     """Parse ``lsblk -J`` output (any column set that includes NAME and TYPE)."""
-    check_text(text, source, WHAT)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg}): expected "
-                         f"{WHAT}") from None
-    except RecursionError:
-        raise ParseError(source, "", "JSON nested too deeply") from None
+    doc = load_json(text, source, WHAT)
     if not isinstance(doc, dict) or "blockdevices" not in doc:
         raise ParseError(source, "", f"expected {WHAT}")
     devices = doc["blockdevices"]
