@@ -17,9 +17,11 @@ Linux tool kinds live in ``tier3.inspect.linux``; BMC kinds (redfish, ipmi-sdr) 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
+
+from tier3.model.finding import Finding, Location, Severity, Status
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,48 @@ class Kind:
     summary: str
     verdict: str  # "redundant", "encrypted" or "facts": the top-level key the report carries
     inspect: Callable[[str, InspectOptions], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class ObservedRule:
+    """A rule on observed facts (T3-OBS-*): what a parser's issue code means in a report."""
+
+    id: str
+    severity: Severity
+    title: str
+    hint: str
+    controls: tuple[str, ...]
+    breaks_redundancy: bool = True
+
+
+class ObservedIssue(Protocol):
+    """What every parser reports as wrong (``tier3.parsers._text.Issue`` and its BMC twins)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def where(self) -> str: ...
+    @property
+    def evidence(self) -> Mapping[str, Any]: ...
+
+
+def observed_findings(
+    issues: Iterable[ObservedIssue], rules: Mapping[str, ObservedRule], source: str, read: str
+) -> list[dict[str, Any]]:
+    """Each issue as a failed Finding of the rule its code names, with where it was read."""
+    out = []
+    for issue in issues:
+        rule = rules[issue.code]
+        out.append(Finding(
+            rule_id=rule.id, severity=rule.severity, status=Status.FAIL, subject=issue.subject, title=rule.title,
+            message=issue.message, evidence={"source": source, "read": read, "at": issue.where, **dict(issue.evidence)},
+            controls=rule.controls, location=Location(source, issue.where), hint=rule.hint,
+        ).to_dict())
+    return out
 
 
 def all_kinds() -> dict[str, Kind]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,8 +22,8 @@ from tier3.bmc import Credentials
 from tier3.bmc import ipmi as ipmi_io
 from tier3.bmc import redfish as redfish_io
 from tier3.errors import DeviceError, ParseError
-from tier3.inspect import InspectOptions, Kind
-from tier3.model.finding import Finding, Location, Severity, Status
+from tier3.inspect import InspectOptions, Kind, ObservedRule, observed_findings
+from tier3.model.finding import Severity
 from tier3.parsers.ipmi import IpmiPower, parse_ipmi_sdr
 from tier3.parsers.ipmi import Issue as IpmiIssue
 from tier3.parsers.redfish import Issue, RedfishPower, parse_redfish_documents
@@ -32,43 +31,26 @@ from tier3.parsers.redfish import Issue, RedfishPower, parse_redfish_documents
 POWER_CONTROLS = ("ISO27001:A.7.11", "ISO27001:A.8.14", "SOC2:A1.2", "NIST-800-53:PE-9(1)")
 
 
-@dataclass(frozen=True)
-class ObservedRule:
-    id: str
-    severity: Severity
-    title: str
-    hint: str
-    breaks_redundancy: bool = True
-
-
 # issue code (tier3.parsers.redfish.ISSUE_CODES, plus "warning" from IPMI) -> the rule it fires
 OBS_RULES: dict[str, ObservedRule] = {
     "supply": ObservedRule("T3-OBS-PWR-001", Severity.HIGH, "power supply absent, disabled or unhealthy",
-                           "reseat or replace the supply, or enable it; then read the BMC again"),
+                           "reseat or replace the supply, or enable it; then read the BMC again", POWER_CONTROLS),
     "feed": ObservedRule("T3-OBS-PWR-002", Severity.HIGH, "power supplies share one PDU (single feed)",
-                         "plug one supply into an outlet of a PDU on the other feed"),
+                         "plug one supply into an outlet of a PDU on the other feed", POWER_CONTROLS),
     "group": ObservedRule("T3-OBS-PWR-003", Severity.HIGH, "power redundancy group degraded",
-                          "restore the failed supply until the BMC reports the group fully redundant"),
+                          "restore the failed supply until the BMC reports the group fully redundant", POWER_CONTROLS),
     "input": ObservedRule("T3-OBS-PWR-004", Severity.HIGH, "power supply lost its AC input",
-                          "check the supply's cord, PDU outlet and breaker on that feed"),
+                          "check the supply's cord, PDU outlet and breaker on that feed", POWER_CONTROLS),
     "count": ObservedRule("T3-OBS-PWR-005", Severity.HIGH, "fewer than two power supplies reported",
-                          "install a second supply (or check that the BMC reports both)"),
+                          "install a second supply (or check that the BMC reports both)", POWER_CONTROLS),
     "warning": ObservedRule("T3-OBS-PWR-006", Severity.MEDIUM, "power supply predicts its own failure",
-                            "replace the supply at the next maintenance window", breaks_redundancy=False),
+                            "replace the supply at the next maintenance window", POWER_CONTROLS,
+                            breaks_redundancy=False),
 }
 
 
 def _findings(issues: Iterable[Issue | IpmiIssue], source: str, read: str) -> list[dict[str, Any]]:
-    out = []
-    for issue in issues:
-        rule = OBS_RULES[issue.code]
-        out.append(Finding(
-            rule_id=rule.id, severity=rule.severity, status=Status.FAIL, subject=issue.subject,
-            title=rule.title, message=issue.message,
-            evidence={"source": source, "read": read, "at": issue.where, **dict(issue.evidence)},
-            controls=POWER_CONTROLS, location=Location(source, issue.where), hint=rule.hint,
-        ).to_dict())
-    return out
+    return observed_findings(issues, OBS_RULES, source, read)
 
 
 def _credentials(options: InspectOptions, source: str) -> Credentials | None:

@@ -11,28 +11,19 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path, PurePath
 from typing import Any
 
 from tier3.errors import ParseError
-from tier3.inspect import InspectOptions, Kind
-from tier3.model.finding import Finding, Location, Severity, Status
+from tier3.inspect import InspectOptions, Kind, ObservedRule, observed_findings
+from tier3.model.finding import Severity
 from tier3.parsers import bonding, cryptsetup, iplink, lldp, lsblk, mdadm, mdstat, multipath
 from tier3.parsers._text import Issue
 
 REDUNDANCY_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
 ENCRYPTION_CONTROLS = ("PCI-DSS:3.5.1", "HIPAA:164.312(a)(2)(iv)", "ISO27001:A.8.24", "GDPR:32(1)(a)")
 MAX_BYTES = 64 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class ObservedRule:
-    id: str
-    severity: Severity
-    title: str
-    hint: str
-    controls: tuple[str, ...] = REDUNDANCY_CONTROLS
 
 
 def _r(rule_id: str, severity: Severity, title: str, hint: str, controls: tuple[str, ...] = REDUNDANCY_CONTROLS,
@@ -116,15 +107,7 @@ def read_source(source: str) -> str:
 
 
 def findings(issues: Iterable[Issue], source: str, read: str) -> list[dict[str, Any]]:
-    out = []
-    for issue in issues:
-        rule = OBS_RULES[issue.code]
-        out.append(Finding(
-            rule_id=rule.id, severity=rule.severity, status=Status.FAIL, subject=issue.subject, title=rule.title,
-            message=issue.message, evidence={"source": source, "read": read, "at": issue.where, **dict(issue.evidence)},
-            controls=rule.controls, location=Location(source, issue.where), hint=rule.hint,
-        ).to_dict())
-    return out
+    return observed_findings(issues, OBS_RULES, source, read)
 
 
 def _report(kind: str, source: str, verdict: dict[str, Any], facts: dict[str, Any], *, issues: list[Issue],
