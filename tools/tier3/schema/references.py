@@ -47,28 +47,32 @@ def check_references(topology: Topology, raw: RawInventory) -> list[InventoryErr
             for p in r.pdus:
                 if p.feed not in feeds:
                     out.append(
-                        _err(
+                        _undefined(
                             p.location,
                             "feed",
-                            f"feed {p.feed!r} is not defined in site {s.name}",
-                            f"define it under tier3_sites[].feeds of {s.name}, or use one of: {_list(feeds)}",
+                            "feed",
+                            p.feed,
+                            site=s.name,
+                            known=feeds,
+                            under=f"tier3_sites[].feeds of {s.name}",
                         )
                     )
         for w in s.switches:
             if w.rack not in racks:
-                out.append(
-                    _err(
-                        w.location,
-                        "rack",
-                        f"rack {w.rack!r} is not defined in site {s.name}",
-                        f"use one of: {_list(racks)}",
-                    )
-                )
+                out.append(_undefined(w.location, "rack", "rack", w.rack, site=s.name, known=racks))
     out += _hosts(topology)
     out += _vips(topology, raw)
     out += _pairs(topology, raw)
     out += _loads(topology, raw)
     return out
+
+
+def _undefined(
+    location: Location, key: str, what: str, value: str, *, site: str, known: Iterable[str], under: str = ""
+) -> InventoryError:
+    """``value`` names a ``what`` that site ``site`` does not define: say where to define it."""
+    define = f"define it under {under}, or use one of" if under else "use one of"
+    return _err(location, key, f"{what} {value!r} is not defined in site {site}", f"{define}: {_list(known)}")
 
 
 def _list(names: Iterable[str]) -> str:
@@ -96,12 +100,7 @@ def _hosts(topology: Topology) -> list[InventoryError]:
         racks, pdus, switches, fabrics = names[site.name]
         if h.rack not in racks:
             out.append(
-                _err(
-                    h.location,
-                    "rack",
-                    f"rack {h.rack!r} is not defined in site {site.name}",
-                    f"define it under tier3_sites[].racks, or use one of: {_list(racks)}",
-                )
+                _undefined(h.location, "rack", "rack", h.rack, site=site.name, known=racks, under="tier3_sites[].racks")
             )
         out += _unique(
             f"power supply of {h.name}", ((p.name, p.location) for p in h.power_supplies), "name each PSU once"
@@ -109,11 +108,8 @@ def _hosts(topology: Topology) -> list[InventoryError]:
         for p in h.power_supplies:
             if p.pdu not in pdus:
                 out.append(
-                    _err(
-                        p.location,
-                        "pdu",
-                        f"PDU {p.pdu!r} is not defined in site {site.name}",
-                        f"define it under tier3_sites[].racks[].pdus, or use one of: {_list(pdus)}",
+                    _undefined(
+                        p.location, "pdu", "PDU", p.pdu, site=site.name, known=pdus, under="tier3_sites[].racks[].pdus"
                     )
                 )
         out += _unique(f"bond of {h.name}", ((b.name, b.location) for b in h.bonds), "name each bond once")
@@ -121,11 +117,14 @@ def _hosts(topology: Topology) -> list[InventoryError]:
             for m in b.members:
                 if m.switch not in switches:
                     out.append(
-                        _err(
+                        _undefined(
                             m.location,
                             "switch",
-                            f"switch {m.switch!r} is not defined in site {site.name}",
-                            f"define it under tier3_sites[].switches, or use one of: {_list(switches)}",
+                            "switch",
+                            m.switch,
+                            site=site.name,
+                            known=switches,
+                            under="tier3_sites[].switches",
                         )
                     )
         out += _unique(f"RAID array of {h.name}", ((a.name, a.location) for a in h.raid_arrays), "name each array once")
@@ -134,11 +133,14 @@ def _hosts(topology: Topology) -> list[InventoryError]:
             for path in lun.paths:
                 if path.fabric not in fabrics:
                     out.append(
-                        _err(
+                        _undefined(
                             path.location,
                             "fabric",
-                            f"SAN fabric {path.fabric!r} is not defined in site {site.name}",
-                            f"define it under tier3_sites[].san_fabrics, or use one of: {_list(fabrics)}",
+                            "SAN fabric",
+                            path.fabric,
+                            site=site.name,
+                            known=fabrics,
+                            under="tier3_sites[].san_fabrics",
                         )
                     )
     return out
