@@ -15,11 +15,11 @@ import yaml
 from tier3.cli import main
 from tier3.cli.inspect import KIND_NAMES
 from tier3.errors import ParseError
-from tier3.inspect import InspectOptions
-from tier3.inspect.linux import KINDS
+from tier3.inspect import InspectOptions, linux_kinds
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BAD = FIXTURES / "bad"
+KINDS = linux_kinds()
 REAL = FIXTURES / "real"
 CASES: list[dict[str, Any]] = yaml.safe_load((BAD / "cases.yml").read_text(encoding="utf-8"))
 GENERIC = ("empty.txt", "blank_lines.txt", "binary.bin", "html_error.html")

@@ -1,4 +1,4 @@
-"""tier3.inspect.linux: the kind table, reading SOURCE, the bond's name, the finding shape, the catalogue."""
+"""The Linux kinds of tier3.inspect: the kind table, reading SOURCE, the bond's name, the finding shape, the catalogue."""
 
 from __future__ import annotations
 
@@ -10,11 +10,14 @@ from pathlib import Path
 import pytest
 
 from tier3.cli import main
-from tier3.inspect import InspectOptions, all_kinds
-from tier3.inspect.linux import KINDS, OBS_RULES, bond_name
+from tier3.inspect import InspectOptions, all_kinds, linux_kinds
+from tier3.inspect.network import bond_name
+from tier3.rules import RULES, Scope, rules_for
 
 ROOT = Path(__file__).resolve().parents[3]
 REAL = ROOT / "tests" / "fixtures" / "real"
+KINDS = linux_kinds()
+OBSERVED = [r for r in RULES.values() if r.scope is Scope.OBSERVED]
 
 
 def test_kind_table() -> None:
@@ -25,15 +28,20 @@ def test_kind_table() -> None:
     assert set(KINDS) <= set(all_kinds())
 
 
-def test_rule_ids_are_unique_and_in_the_catalogue_style() -> None:
-    ids = [r.id for r in OBS_RULES.values()]
-    assert len(ids) == len(set(ids))
-    assert [i for i in ids if not re.fullmatch(r"T3-OBS-(NET|STO|ENC)-\d{3}", i)] == []
+def test_observed_rule_ids_follow_the_one_grammar() -> None:
+    assert [r.id for r in OBSERVED if not re.fullmatch(r"T3-OBS-(NET|STO|ENC|PWR)-\d{3}", r.id)] == []
+    assert [r.id for r in RULES.values() if r.scope is Scope.DECLARED and r.id.startswith("T3-OBS-")] == []
+
+
+def test_every_observed_rule_judges_a_known_kind() -> None:
+    kinds = set(all_kinds())
+    assert [(r.id, k) for r in OBSERVED for k in r.kinds if k not in kinds] == []
 
 
 def test_every_rule_is_documented() -> None:
     doc = (ROOT / "docs" / "inspect.md").read_text(encoding="utf-8")
-    assert [r.id for r in OBS_RULES.values() if f"| {r.id} |" not in doc] == []
+    linux = [r.id for k in KINDS for r in rules_for(k)]
+    assert [i for i in linux if f"| {i} |" not in doc] == []
     assert [k for k in KINDS if f"## `{k}`" not in doc] == []
 
 

@@ -16,9 +16,9 @@ import yaml
 
 from tier3.cli import main
 from tier3.cli.inspect import KIND_NAMES
-from tier3.inspect import InspectOptions
-from tier3.inspect.linux import KINDS
+from tier3.inspect import InspectOptions, linux_kinds
 
+KINDS = linux_kinds()
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 NOT_FIXTURES = {"README.md", "CAPTURED.md"}
 

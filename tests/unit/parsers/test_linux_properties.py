@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from judged import is_redundant
 
 from tier3.errors import ParseError
 from tier3.parsers.bonding import parse_proc_net_bonding
@@ -116,10 +117,21 @@ def _healthy(prefix: str, judge: Callable[[str], Any]) -> list[str]:
     return [t for t in FIXTURES[prefix] if judge(t)]
 
 
-HEALTHY_MDSTAT = _healthy("proc_mdstat", lambda t: parse_mdstat(t, "x").redundant)
-HEALTHY_MPATH = _healthy("multipath_ll", lambda t: parse_multipath_ll(t, "x").redundant)
-HEALTHY_BOND = _healthy("proc_net_bonding", lambda t: parse_proc_net_bonding(t, "x").redundant)
-HEALTHY_MDADM = _healthy("mdadm_detail", lambda t: parse_mdadm_detail(t, "x").redundant)
+# parser -> the inspect kind whose rules judge its facts
+KIND_OF = {parse_mdstat: "mdstat", parse_mdadm_detail: "mdadm-detail", parse_multipath_ll: "multipath",
+           parse_proc_net_bonding: "bonding"}
+
+
+def verdict(parser: Callable[[str, str], Any], parsed: Any) -> bool:
+    """The one meaning of redundant, over the catalogue's findings on the parsed facts."""
+    kind = KIND_OF[parser]
+    return is_redundant(kind, parsed) if kind in ("mdstat", "mdadm-detail") else bool(parsed.redundant)
+
+
+HEALTHY_MDSTAT = _healthy("proc_mdstat", lambda t: verdict(parse_mdstat, parse_mdstat(t, "x")))
+HEALTHY_MPATH = _healthy("multipath_ll", lambda t: verdict(parse_multipath_ll, parse_multipath_ll(t, "x")))
+HEALTHY_BOND = _healthy("proc_net_bonding", lambda t: verdict(parse_proc_net_bonding, parse_proc_net_bonding(t, "x")))
+HEALTHY_MDADM = _healthy("mdadm_detail", lambda t: verdict(parse_mdadm_detail, parse_mdadm_detail(t, "x")))
 
 
 def test_there_are_healthy_captures_to_cut() -> None:
@@ -129,7 +141,7 @@ def test_there_are_healthy_captures_to_cut() -> None:
 def redundant_when_cut(parser: Callable[[str, str], Any], text: str, cut: int) -> bool | None:
     """The verdict on the first ``cut`` characters; None when refused."""
     parsed = parse_or_refuse(parser, text[:cut])
-    return None if parsed is None else bool(parsed.redundant)
+    return None if parsed is None else verdict(parser, parsed)
 
 
 @SETTINGS

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judged import findings, ids, is_redundant
+
 from tier3.parsers.mdadm import Device, MdDetail, parse_mdadm_detail
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
@@ -19,7 +21,7 @@ def test_raid1_clean() -> None:
             d.failed_devices, d.spare_devices) == ("/dev/md0", "raid1", ("clean",), 2, 2, 2, 2, 0, 0)
     assert d.devices == (Device(0, 0, ("active", "sync"), "/dev/vda", 25),
                          Device(1, 1, ("active", "sync"), "/dev/vdb", 26))
-    assert d.redundant is True
+    assert is_redundant("mdadm-detail", d) is True
 
 
 def test_faulty_and_removed_slot() -> None:
@@ -27,9 +29,9 @@ def test_faulty_and_removed_slot() -> None:
     assert [(x.number, x.slot, x.state, x.device) for x in d.devices] == [
         (0, 0, ("active", "sync"), "/dev/vdb"), (1, 1, ("active", "sync"), "/dev/vdc"),
         (None, 2, ("removed",), ""), (2, None, ("faulty",), "/dev/vdd")]
-    assert [(i.code, i.subject) for i in d.issues()] == [
-        ("md-degraded", "/dev/md0"), ("md-member-faulty", "/dev/md0:vdd")]
-    assert d.issues()[0].evidence["removed_slots"] == [2]
+    assert ids("mdadm-detail", d) == [
+        ("T3-OBS-STO-001", "/dev/md0"), ("T3-OBS-STO-005", "/dev/md0:vdd")]
+    assert findings("mdadm-detail", d)[0].evidence["removed_slots"] == [2]
 
 
 def test_spare_rebuilding_and_progress() -> None:
@@ -40,18 +42,18 @@ def test_spare_rebuilding_and_progress() -> None:
 
 
 def test_check_is_redundant_and_pending_resync_is_not() -> None:
-    assert detail("mdadm_detail_md0_check.txt").redundant is True
+    assert is_redundant("mdadm-detail", detail("mdadm_detail_md0_check.txt")) is True
     pending = detail("mdadm_detail_md5_resync_pending.txt")
-    assert (pending.state, pending.redundant) == (("clean", "resyncing", "(PENDING)"), False)
+    assert (pending.state, is_redundant("mdadm-detail", pending)) == (("clean", "resyncing", "(PENDING)"), False)
 
 
 def test_inactive_has_fewer_keys_and_no_state_column() -> None:
     d = detail("mdadm_detail_md1_inactive.txt")
     assert (d.state, d.raid_devices, d.total_devices) == (("inactive",), None, 1)
     assert d.devices == (Device(None, None, (), "/dev/vde", 16),)
-    assert [i.code for i in d.issues()] == ["md-inactive"]
+    assert [r for r, _ in ids("mdadm-detail", d)] == ["T3-OBS-STO-004"]
 
 
 def test_raid10_set_states_and_raid0() -> None:
     assert detail("mdadm_detail_md7_raid10_clean.txt").devices[0].state == ("active", "sync", "set-A")
-    assert [i.code for i in detail("mdadm_detail_md2_raid0.txt").issues()] == ["md-no-redundancy"]
+    assert [r for r, _ in ids("mdadm-detail", detail("mdadm_detail_md2_raid0.txt"))] == ["T3-OBS-STO-003"]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from judged import findings, ids, is_redundant
+
 from tier3.parsers.mdstat import MdStat, Member, SyncProgress, parse_mdstat
+from tier3.rules import RULES
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
 
@@ -20,27 +23,27 @@ def test_raid1_clean() -> None:
     assert (md0.name, md0.active, md0.level, md0.blocks, md0.raid_disks, md0.working_disks, md0.slot_map) == (
         "md0", True, "raid1", 523264, 2, 2, "UU")
     assert [(m.device, m.role, m.flags) for m in md0.members] == [("vdb", 1, ()), ("vda", 0, ())]
-    assert (s.unused_devices, s.redundant) == ((), True)
+    assert (s.unused_devices, is_redundant("mdstat", s)) == ((), True)
 
 
 def test_degraded_names_faulty_member() -> None:
     s = stat("proc_mdstat_degraded.txt")
     assert [(m.device, m.flags) for m in s.arrays[0].members] == [("vdb", ("faulty",)), ("vda", ())]
-    assert [(i.code, i.subject) for i in s.issues()] == [
-        ("md-degraded", "/dev/md0"), ("md-member-faulty", "/dev/md0:vdb")]
-    assert s.issues()[0].evidence["missing_slots"] == [1]
+    assert ids("mdstat", s) == [
+        ("T3-OBS-STO-001", "/dev/md0"), ("T3-OBS-STO-005", "/dev/md0:vdb")]
+    assert findings("mdstat", s)[0].evidence["missing_slots"] == [1]
 
 
 def test_recovery_progress() -> None:
     s = stat("proc_mdstat_raid5_initial_recovery.txt")
     assert s.arrays[0].sync == SyncProgress("recovery", 2.2, "1536K/sec", "2.1min")
-    assert s.redundant is False
+    assert is_redundant("mdstat", s) is False
 
 
 def test_check_scrub_is_redundant() -> None:
     s = stat("proc_mdstat_raid5_check.txt")
     assert s.arrays[0].sync == SyncProgress("check", 2.2, "1664K/sec", "1.9min")
-    assert s.redundant is True
+    assert is_redundant("mdstat", s) is True
 
 
 def test_reshape_and_auto_read_only() -> None:
@@ -49,7 +52,7 @@ def test_reshape_and_auto_read_only() -> None:
     assert md0.sync is not None
     assert md0.sync.action == "reshape"
     assert (md125.read_only, md125.level) == ("auto-read-only", "raid1")
-    assert [(i.code, i.subject) for i in s.issues()] == [("md-syncing", "/dev/md0")]
+    assert ids("mdstat", s) == [("T3-OBS-STO-002", "/dev/md0")]
 
 
 def test_resync_pending_and_delayed() -> None:
@@ -73,14 +76,14 @@ def test_flags_write_mostly_replacement_spare() -> None:
 
 def test_after_replace_faulty_leftover_does_not_break_redundancy() -> None:
     s = stat("proc_mdstat_raid5_after_replace.txt")
-    assert [(i.code, i.subject, i.breaks_redundancy) for i in s.issues()] == [
-        ("md-member-faulty", "/dev/md0:vdm", False)]
-    assert s.redundant is True
+    assert ids("mdstat", s) == [("T3-OBS-STO-005", "/dev/md0:vdm")]
+    assert RULES["T3-OBS-STO-005"].breaks_redundancy is False
+    assert is_redundant("mdstat", s) is True
 
 
 def test_raid0_and_linear_never_redundant() -> None:
-    assert [(i.code, i.subject) for i in stat("proc_mdstat_multi.txt").issues()] == [
-        ("md-no-redundancy", "/dev/md3"), ("md-no-redundancy", "/dev/md2")]
+    assert ids("mdstat", stat("proc_mdstat_multi.txt")) == [
+        ("T3-OBS-STO-003", "/dev/md2"), ("T3-OBS-STO-003", "/dev/md3")]
 
 
 def test_raid10_layout_line() -> None:
@@ -90,17 +93,17 @@ def test_raid10_layout_line() -> None:
 
 def test_no_array_at_all_is_not_redundant() -> None:
     s = parse_mdstat("Personalities : [raid1]\nunused devices: <none>\n", "x")
-    assert (s.arrays, s.redundant, [i.code for i in s.issues()]) == ((), False, ["md-none"])
+    assert (s.arrays, is_redundant("mdstat", s), [r for r, _ in ids("mdstat", s)]) == ((), False, ["T3-OBS-STO-007"])
 
 
 def test_bitmap_line_and_unused_devices_list() -> None:
     text = ("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sda1[0]\n      1046528 blocks super 1.2 [2/2] [UU]\n"
             "      bitmap: 0/1 pages [0KB], 65536KB chunk\n\nunused devices: sdc1 sdd1\n")
     s = parse_mdstat(text, "x")
-    assert (s.redundant, s.unused_devices) == (True, ("sdc1", "sdd1"))
+    assert (is_redundant("mdstat", s), s.unused_devices) == (True, ("sdc1", "sdd1"))
 
 
 def test_single_slot_raid1_is_not_redundant() -> None:
     text = ("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      100 blocks super 1.2 [1/1] [U]\n\n"
             "unused devices: <none>\n")
-    assert [i.code for i in parse_mdstat(text, "x").issues()] == ["md-too-few"]
+    assert [r for r, _ in ids("mdstat", parse_mdstat(text, "x"))] == ["T3-OBS-STO-006"]

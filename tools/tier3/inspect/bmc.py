@@ -22,7 +22,9 @@ from tier3.bmc import Credentials
 from tier3.bmc import ipmi as ipmi_io
 from tier3.bmc import redfish as redfish_io
 from tier3.errors import DeviceError, ParseError
-from tier3.inspect import InspectOptions, Kind, ObservedRule, observed_findings
+from tier3.inspect import InspectOptions
+from tier3.inspect._legacy import LegacyKind as Kind
+from tier3.inspect._legacy import ObservedRule, observed_findings
 from tier3.model.finding import Severity
 from tier3.parsers.ipmi import IpmiPower, parse_ipmi_sdr
 from tier3.parsers.ipmi import Issue as IpmiIssue

@@ -31,11 +31,9 @@ import re
 from dataclasses import dataclass
 
 from tier3.errors import ParseError
-from tier3.parsers._text import Issue, check_text, to_int
+from tier3.parsers._text import check_text, to_int
 
 WHAT = "mdadm --detail output ('/dev/mdN:' first)"
-NEVER_REDUNDANT = ("raid0", "linear")
-SYNCING = ("resyncing", "recovering", "reshaping")
 _TITLE = re.compile(r"^(/dev/\S+):\s*$")
 _KEY = re.compile(r"^\s*(?P<key>[A-Z][\w ]*?)\s+:\s?(?P<value>.*?)\s*$")
 _TABLE = re.compile(r"^\s*Number\s+Major\s+Minor\s+RaidDevice(?:\s+State)?\s*$")
@@ -68,38 +66,6 @@ class MdDetail:
     spare_devices: int | None
     progress: dict[str, str]  # {"Rebuild Status": "2% complete"}
     devices: tuple[Device, ...]
-
-    def issues(self) -> list[Issue]:
-        """What stops this array from being redundant (docs/inspect.md, kind mdadm-detail)."""
-        facts = {"level": self.level, "state": ", ".join(self.state), "raid_devices": self.raid_devices,
-                 "active_devices": self.active_devices, "failed_devices": self.failed_devices}
-        if "inactive" in self.state:
-            return [Issue("md-inactive", self.device, "array is inactive: assembled but not started", "State", facts)]
-        if self.level in NEVER_REDUNDANT:
-            return [Issue("md-no-redundancy", self.device, f"{self.level} keeps no copy", "Raid Level", facts)]
-        out: list[Issue] = []
-        raid = self.raid_devices or 0
-        if "degraded" in self.state or (self.active_devices or 0) < raid:
-            removed = [d.slot for d in self.devices if "removed" in d.state]
-            out.append(Issue("md-degraded", self.device, f"{self.active_devices} of {raid} devices active",
-                             "State", {**facts, "removed_slots": removed}))
-        if raid < 2:
-            out.append(Issue("md-too-few", self.device, f"{raid} raid device(s): nothing to lose", "Raid Devices",
-                             facts))
-        for d in self.devices:
-            if "faulty" in d.state:
-                out.append(Issue("md-member-faulty", f"{self.device}:{d.device.removeprefix('/dev/')}",
-                                 f"{d.device} is faulty", f"line {d.line}", {"state": " ".join(d.state), **facts},
-                                 breaks_redundancy=False))
-        syncing = [s for s in self.state if s in SYNCING]
-        if syncing:
-            out.append(Issue("md-syncing", self.device, f"{', '.join(self.state)}: members not in sync", "State",
-                             {**facts, "progress": dict(self.progress)}))
-        return out
-
-    @property
-    def redundant(self) -> bool:
-        return not any(i.breaks_redundancy for i in self.issues())
 
 
 def parse_mdadm_detail(text: str, source: str) -> MdDetail:

@@ -28,10 +28,9 @@ import re
 from dataclasses import dataclass
 
 from tier3.errors import ParseError
-from tier3.parsers._text import Issue, check_text
+from tier3.parsers._text import check_text
 
 WHAT = "/proc/mdstat ('Personalities :' first, 'unused devices:' last)"
-NEVER_REDUNDANT = ("raid0", "linear")
 SLOTTED = ("raid1", "raid4", "raid5", "raid6", "raid10")  # levels whose status line carries [n/m] [UU]
 LEVELS = ("linear", "multipath", "raid0", "raid1", "raid4", "raid5", "raid6", "raid10", "faulty")
 SYNC_ACTIONS = ("resync", "recovery", "reshape", "check", "repair")
@@ -86,56 +85,12 @@ class MdArray:
     def device(self) -> str:
         return f"/dev/{self.name}"
 
-    def issues(self) -> list[Issue]:
-        """What stops this array from being redundant (docs/inspect.md, kind mdstat)."""
-        out: list[Issue] = []
-        where = f"line {self.line}"
-        facts = {"level": self.level, "slots": f"[{self.raid_disks}/{self.working_disks}] [{self.slot_map}]"}
-        if not self.active:
-            out.append(Issue("md-inactive", self.device, "array is inactive: assembled but not started",
-                             where, {"members": [m.device for m in self.members]}))
-            return out
-        if self.level in NEVER_REDUNDANT:
-            out.append(Issue("md-no-redundancy", self.device, f"{self.level} keeps no copy: losing any member "
-                             "loses the array", where, {"level": self.level}))
-            return out
-        if self.raid_disks is not None and self.working_disks is not None:
-            if self.working_disks < self.raid_disks or "_" in self.slot_map:
-                missing = [i for i, c in enumerate(self.slot_map) if c == "_"]
-                out.append(Issue("md-degraded", self.device, f"{self.working_disks} of {self.raid_disks} slots "
-                                 f"working, missing slot(s) {missing}", where, {**facts, "missing_slots": missing}))
-            if self.raid_disks < 2:
-                out.append(Issue("md-too-few", self.device, f"{self.raid_disks} member slot: nothing to lose",
-                                 where, facts))
-        for m in self.members:
-            if m.faulty:
-                out.append(Issue("md-member-faulty", f"{self.device}:{m.device}", f"member {m.device} is marked "
-                                 "faulty (F)", where, {"role": m.role, "flags": list(m.flags), **facts},
-                                 breaks_redundancy=False))
-        if self.sync is not None and self.sync.action != "check":
-            out.append(Issue("md-syncing", self.device, f"{self.sync.action} "
-                             f"{self.sync.waiting or f'{self.sync.percent}%'}: members not in sync", where,
-                             {"action": self.sync.action, "percent": self.sync.percent, "waiting": self.sync.waiting,
-                              "speed": self.sync.speed, "finish": self.sync.finish}))
-        return out
-
 
 @dataclass(frozen=True)
 class MdStat:
     personalities: tuple[str, ...]
     arrays: tuple[MdArray, ...]
     unused_devices: tuple[str, ...]
-
-    def issues(self) -> list[Issue]:
-        out = [i for a in self.arrays for i in a.issues()]
-        if not self.arrays:
-            out.append(Issue("md-none", "/proc/mdstat", "no md array is assembled"))
-        return out
-
-    @property
-    def redundant(self) -> bool:
-        """True only when every array in the file is redundant (and there is at least one)."""
-        return not any(i.breaks_redundancy for i in self.issues())
 
 
 def parse_mdstat(text: str, source: str) -> MdStat:
