@@ -1,7 +1,8 @@
 """Every real capture gets the documented verdict and exactly the documented findings.
 
 Rows come from tests/fixtures/real/verdicts*.yml (verdicts.yml: ours, with rule ids and subjects;
-verdicts-captured.yml: written by the capture engineer, verdicts only). Each runs
+verdicts-captured.yml: written by the capture engineer, verdicts only) and tests/fixtures/field/verdicts*.yml
+(hand-written outputs in the shapes other machines print). Each runs
 ``tier3 inspect KIND FILE --json`` through ``tier3.cli.main``.
 """
 
@@ -19,14 +20,15 @@ from tier3.cli.inspect import KIND_NAMES
 from tier3.inspect import InspectOptions, linux_kinds
 
 KINDS = linux_kinds()
-REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+REAL = FIXTURES / "real"
 NOT_FIXTURES = {"README.md", "CAPTURED.md"}
 
 
-def _rows() -> list[tuple[str, dict[str, Any]]]:
+def _rows() -> list[tuple[Path, dict[str, Any]]]:
     rows = []
-    for table in sorted(REAL.glob("verdicts*.yml")):
-        rows.extend((table.name, row) for row in yaml.safe_load(table.read_text(encoding="utf-8")))
+    for table in sorted(FIXTURES.glob("*/verdicts*.yml")):
+        rows.extend((table, row) for row in yaml.safe_load(table.read_text(encoding="utf-8")))
     return rows
 
 
@@ -44,17 +46,18 @@ def inspect(kind: str, path: Path, capsys: pytest.CaptureFixture[str]) -> dict[s
     return report
 
 
-@pytest.mark.parametrize(("table", "row"), ROWS, ids=[f"{t}:{r['file']}" for t, r in ROWS])
-def test_verdict(table: str, row: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
-    report = inspect(row["kind"], REAL / row["file"], capsys)
+@pytest.mark.parametrize(("table", "row"), ROWS, ids=[f"{t.parent.name}/{t.name}:{r['file']}" for t, r in ROWS])
+def test_verdict(table: Path, row: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    path = table.parent / row["file"]
+    report = inspect(row["kind"], path, capsys)
     assert report["kind"] == row["kind"]
-    assert report["source"] == str(REAL / row["file"])
+    assert report["source"] == str(path)
     for key in ("redundant", "encrypted"):
         if key in row:
             assert report[key] is row[key], f"{key}: {row.get('why', '')}"
     if "findings" in row:
         assert [[f["rule_id"], f["subject"]] for f in report["findings"]] == row["findings"]
-        assert all(f["status"] == "fail" and f["evidence"]["source"] == str(REAL / row["file"])
+        assert all(f["status"] == "fail" and f["evidence"]["source"] == str(path)
                    for f in report["findings"])
     if "neighbours" in row:
         assert [[n["interface"], n["chassis_name"], n["port_descr"]] for n in report["neighbours"]] == row["neighbours"]
