@@ -42,7 +42,7 @@ class PolicyValue:
         return ""
 
     def coerce(self, value: Any) -> int | bool | tuple[str, ...]:
-        return tuple(value) if self.kind == "names" else value  # type: ignore[no-any-return]
+        return tuple(value) if self.kind == "names" else value
 
     def shown(self) -> str:
         """The default as docs/rules.md prints it."""

@@ -16,8 +16,10 @@ Service groups (mx, imap, archive, dns, lb, firewall) are ordinary inventory gro
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from tier3.model.finding import Location
+from tier3.model.policy import Policy
 
 NOWHERE = Location("<unknown>")
 
@@ -146,6 +148,7 @@ class Host:
     multipath_luns: tuple[MultipathLun, ...] = ()
     capacity: dict[str, int] = field(default_factory=dict)  # service group -> units it can serve
     location: Location = NOWHERE
+    policy: dict[str, Any] = field(default_factory=dict)  # tier3_policy overrides in force for this host
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,13 @@ class Topology:
     source: str = ""  # the inventory path it was read from
     # where each inventory group is declared (file, key), for findings about a group; optional
     group_locations: dict[str, Location] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)  # tier3_policy of group all (every host's default)
+
+    def policy_for(self, host: str | None = None) -> Policy:
+        """The policy in force for ``host`` (its own tier3_policy, else the inventory's); the
+        inventory's when ``host`` is None."""
+        found = self.host(host) if host is not None else None
+        return Policy(found.policy if found is not None else self.policy)
 
     def host(self, name: str) -> Host | None:
         return self._hosts_by_name().get(name)

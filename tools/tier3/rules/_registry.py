@@ -18,6 +18,7 @@ finding on the same subject, so one defect is reported once.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -181,8 +182,12 @@ def rule(
     """Register a declared rule: ``check(topology)`` over the whole inventory."""
 
     def register(check: Callable[[Topology], Iterable[Violation]]) -> Callable[[Topology], Iterable[Violation]]:
+        def over_topology(topology: Topology, _context: Context) -> Iterable[Violation]:
+            return check(topology)
+
+        functools.update_wrapper(over_topology, check)  # the rule's module and name stay the check's
         _register(Rule(rule_id, Scope.DECLARED, severity, category, title, " ".join(rationale.split()), controls,
-                       hint, (DECLARED_KIND,), check=lambda topology, _ctx: check(topology)))
+                       hint, (DECLARED_KIND,), check=over_topology))
         return check
 
     return register

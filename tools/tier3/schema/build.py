@@ -55,7 +55,10 @@ def site(doc: dict[str, Any], file: str, key: str) -> Site:
     )
 
 
-def host(name: str, groups: frozenset[str], doc: dict[str, Any], file: str, key: str, *, vaulted: bool) -> Host:
+def host(
+    name: str, groups: frozenset[str], doc: dict[str, Any], file: str, key: str, *, vaulted: bool,
+    policy: dict[str, Any] | None = None,
+) -> Host:
     """One host; ``vaulted`` says whether its BMC password is a vault reference (the value is dropped)."""
     bmc_doc = doc.get("bmc")
     bmc = None
@@ -110,6 +113,7 @@ def host(name: str, groups: frozenset[str], doc: dict[str, Any], file: str, key:
         multipath_luns=tuple(luns),
         capacity=dict(doc.get("capacity") or {}),
         location=Location(file, key),
+        policy=policy or {},
     )
 
 

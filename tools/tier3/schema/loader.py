@@ -19,6 +19,8 @@ from tier3.schema import build, compiled
 from tier3.schema.errors import InventorySchemaErrors
 from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
 from tier3.schema.paths import hint, key_path
+from tier3.schema.policy import VAR as POLICY_VAR
+from tier3.schema.policy import overrides, policy_errors
 from tier3.schema.references import check_references
 from tier3.schema.schemas import Issue
 from tier3.schema.yamlio import Vaulted
@@ -72,8 +74,21 @@ def _load(path: str | Path) -> LoadedInventory:
         found = globals_[var]
         if found is not None:
             errors.extend(_check_list(found, kind))
-    host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool]] = []
+    host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool, dict[str, Any]]] = []
     group_cache: dict[frozenset[str], list[Group]] = {}
+    global_policy = lookup(all_layers, POLICY_VAR)
+    policies: dict[tuple[str, str], dict[str, Any]] = {}  # (file, key) -> overrides: each checked once
+
+    def checked_policy(found: Sourced | None) -> dict[str, Any]:
+        if found is None:
+            return {}
+        where = (found.file, found.key)
+        if where not in policies:
+            errors.extend(policy_errors(found))
+            policies[where] = overrides(found) if isinstance(found.value, dict) else {}
+        return policies[where]
+
+    inventory_policy = checked_policy(global_policy)
     for entry in raw.hosts.values():
         names = raw.ancestors(entry)
         groups = group_cache.get(names)
@@ -91,11 +106,13 @@ def _load(path: str | Path) -> LoadedInventory:
             continue
         issues = compiled.issues("host", found.value)
         errors.extend(_schema_error("host", found, (), found.value, i) for i in issues)
+        policy = checked_policy(lookup(layers, POLICY_VAR))
         if not issues:
-            host_docs.append((entry, frozenset(member_of), found, _password_vaulted(raw, entry, layers, found.value)))
+            host_docs.append((entry, frozenset(member_of), found, _password_vaulted(raw, entry, layers, found.value),
+                              policy))
     if errors:
         raise InventorySchemaErrors(shown, errors)
-    topology = _build(raw, shown, globals_, host_docs)
+    topology = _build(raw, shown, globals_, host_docs, inventory_policy)
     errors = check_references(topology, raw)
     if errors:
         raise InventorySchemaErrors(shown, errors)
@@ -106,7 +123,8 @@ def _build(
     raw: RawInventory,
     shown: str,
     globals_: dict[str, Sourced | None],
-    host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool]],
+    host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool, dict[str, Any]]],
+    policy: dict[str, Any],
 ) -> Topology:
     def items(var: str) -> list[tuple[dict[str, Any], str, str]]:
         found = globals_[var]
@@ -115,13 +133,14 @@ def _build(
     return Topology(
         sites=tuple(build.site(*a) for a in items("tier3_sites")),
         hosts=tuple(
-            build.host(entry.name, groups, found.value, found.file, found.key, vaulted=vaulted)
-            for entry, groups, found, vaulted in host_docs
+            build.host(entry.name, groups, found.value, found.file, found.key, vaulted=vaulted, policy=pol)
+            for entry, groups, found, vaulted, pol in host_docs
         ),
         vips=tuple(build.vip(*a) for a in items("tier3_vips")),
         firewall_pairs=tuple(build.firewall_pair(*a) for a in items("tier3_firewall_pairs")),
         loads=tuple(build.load(*a) for a in items("tier3_load")),
         source=shown,
+        policy=policy,
         group_locations={
             g.name: Location(*g.declared) for g in raw.groups.values() if g.declared[0] and g.name != "all"
         },
