@@ -1,7 +1,7 @@
 """cerberus as the reference validator of the schemas (used by tests, not by the loader).
 
 ``cerberus_issues(kind, document)`` runs the cerberus ``Validator`` of the kind (built once and
-reused) and returns its errors flattened to ``Issue`` (document path, error code, message), the
+reused) and returns its errors flattened to ``CerberusError`` (document path, error code, message), the
 shape ``compiled.issues`` returns; tests/unit/schema/test_compiled.py holds the two equal.
 """
 
@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import cerberus
 import cerberus.errors
 
-from tier3.schema.schemas import Issue, order, schema
+from tier3.schema.schemas import CerberusError, order, schema
 
 
 class Tier3Validator(cerberus.Validator):  # type: ignore[misc]  # cerberus ships no type hints
@@ -35,15 +35,15 @@ def _message(error: Any) -> str:
     return str(template.format(*error.info, constraint=error.constraint, value=error.value, field=error.field))
 
 
-def _leaves(errors: Any) -> Iterator[Issue]:
+def _leaves(errors: Any) -> Iterator[CerberusError]:
     for error in errors:
         if error.is_group_error:
             yield from _leaves(error.child_errors)
         else:
-            yield Issue(tuple(error.document_path), error.code, _message(error))
+            yield CerberusError(tuple(error.document_path), error.code, _message(error))
 
 
-def cerberus_issues(kind: str, document: Mapping[str, Any]) -> list[Issue]:
+def cerberus_issues(kind: str, document: Mapping[str, Any]) -> list[CerberusError]:
     """Validate with cerberus and return every leaf error, sorted."""
     v = validator(kind)
     v.validate(document)

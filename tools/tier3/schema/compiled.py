@@ -5,7 +5,7 @@ costs minutes. The subset of rules the schemas in this package use (``type``, ``
 ``empty``, ``nullable``, ``allowed``, ``min``, ``max``, ``minlength``, ``maxlength``, ``regex``,
 ``schema`` for lists and mappings, ``valuesrules``) is compiled once into closures with cerberus's
 semantics (rule priority and the rules it drops, its messages and error codes), so they report the
-same ``Issue`` list as ``cerberus_ref.cerberus_issues``. Any other rule in a schema is refused at
+same ``CerberusError`` list as ``cerberus_ref.cerberus_issues``. Any other rule in a schema is refused at
 compile time; tests/unit/schema/test_compiled.py proves agreement with cerberus on generated documents.
 """
 
@@ -16,10 +16,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any, Final
 
-from tier3.schema.schemas import Issue, message, schema
+from tier3.schema.schemas import CerberusError, message, schema
 
 Path_ = tuple[Any, ...]
-Check = Callable[[Any, Path_, list[Issue]], None]
+Check = Callable[[Any, Path_, list[CerberusError]], None]
 
 SUPPORTED: Final = frozenset(
     {
@@ -95,13 +95,13 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
     if "allowed" in rules:
         allowed = rules["allowed"]
 
-        def check_allowed(value: Any, path: Path_, out: list[Issue]) -> None:
+        def check_allowed(value: Any, path: Path_, out: list[CerberusError]) -> None:
             if isinstance(value, Iterable) and not isinstance(value, str):
                 bad = tuple(x for x in value if x not in allowed)
                 if bad:
-                    out.append(Issue(path, UNALLOWED_MANY, message(UNALLOWED_MANY, allowed, value, (bad,))))
+                    out.append(CerberusError(path, UNALLOWED_MANY, message(UNALLOWED_MANY, allowed, value, (bad,))))
             elif value not in allowed:
-                out.append(Issue(path, UNALLOWED, message(UNALLOWED, allowed, value)))
+                out.append(CerberusError(path, UNALLOWED, message(UNALLOWED, allowed, value)))
 
         steps.append(("allowed", check_allowed))
     for name, code, compare in (("min", MIN_VALUE, lambda v, c: v < c), ("max", MAX_VALUE, lambda v, c: v > c)):
@@ -118,16 +118,16 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
         compiled = re.compile(pattern if pattern.endswith("$") else pattern + "$")
         regex_message = message(REGEX, pattern, None)
 
-        def check_regex(value: Any, path: Path_, out: list[Issue]) -> None:
+        def check_regex(value: Any, path: Path_, out: list[CerberusError]) -> None:
             if isinstance(value, str) and not compiled.match(value):
-                out.append(Issue(path, REGEX, regex_message))
+                out.append(CerberusError(path, REGEX, regex_message))
 
         steps.append(("regex", check_regex))
     if "schema" in rules:
         if type_names == ["list"]:
             item = compile_field(rules["schema"])
 
-            def check_items(value: Any, path: Path_, out: list[Issue]) -> None:
+            def check_items(value: Any, path: Path_, out: list[CerberusError]) -> None:
                 for i, v in enumerate(value):
                     item(v, (*path, i), out)
 
@@ -139,7 +139,7 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
     if "valuesrules" in rules:
         each = compile_field(rules["valuesrules"])
 
-        def check_values(value: Any, path: Path_, out: list[Issue]) -> None:
+        def check_values(value: Any, path: Path_, out: list[CerberusError]) -> None:
             if isinstance(value, Mapping):
                 for k, v in value.items():
                     each(v, (*path, k), out)
@@ -148,19 +148,19 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
     plain = [check for _, check in steps]
     when_empty = [check for name, check in steps if name not in skipped_when_empty]
 
-    def check(value: Any, path: Path_, out: list[Issue]) -> None:
+    def check(value: Any, path: Path_, out: list[CerberusError]) -> None:
         if value is None:
             if not nullable:
-                out.append(Issue(path, NULL, message(NULL, nullable, value)))
+                out.append(CerberusError(path, NULL, message(NULL, nullable, value)))
             return
         if type_check is not None and not type_check(value):
-            out.append(Issue(path, BAD_TYPE, type_message))
+            out.append(CerberusError(path, BAD_TYPE, type_message))
             return
         todo = plain
         if has_empty and _is_empty(value):
             todo = when_empty
             if not empty_ok:
-                out.append(Issue(path, EMPTY, message(EMPTY, False, value)))
+                out.append(CerberusError(path, EMPTY, message(EMPTY, False, value)))
         for step in todo:
             step(value, path, out)
 
@@ -170,10 +170,10 @@ def compile_field(rules: Mapping[str, Any]) -> Check:  # noqa: PLR0915  (one clo
 def _bound(constraint: Any, code: int, compare: Callable[[Any, Any], bool]) -> Check:
     text = message(code, constraint, None)
 
-    def check(value: Any, path: Path_, out: list[Issue]) -> None:
+    def check(value: Any, path: Path_, out: list[CerberusError]) -> None:
         try:
             if compare(value, constraint):
-                out.append(Issue(path, code, text))
+                out.append(CerberusError(path, code, text))
         except TypeError:
             pass
 
@@ -183,9 +183,9 @@ def _bound(constraint: Any, code: int, compare: Callable[[Any, Any], bool]) -> C
 def _length(constraint: int, code: int, compare: Callable[[int, int], bool]) -> Check:
     text = message(code, constraint, None)
 
-    def check(value: Any, path: Path_, out: list[Issue]) -> None:
+    def check(value: Any, path: Path_, out: list[CerberusError]) -> None:
         if isinstance(value, Iterable) and compare(len(value), constraint):  # type: ignore[arg-type]
-            out.append(Issue(path, code, text))
+            out.append(CerberusError(path, code, text))
 
     return check
 
@@ -197,16 +197,16 @@ def compile_mapping(fields: Mapping[str, Any]) -> Check:
     unknown_message = message(UNKNOWN, None, None)
     required_message = message(REQUIRED, True, None)
 
-    def check(doc: Any, path: Path_, out: list[Issue]) -> None:
+    def check(doc: Any, path: Path_, out: list[CerberusError]) -> None:
         for name, value in doc.items():
             field_check = checks.get(name)
             if field_check is None:
-                out.append(Issue((*path, name), UNKNOWN, unknown_message))
+                out.append(CerberusError((*path, name), UNKNOWN, unknown_message))
             else:
                 field_check(value, (*path, name), out)
         for name in required:
             if name not in doc:
-                out.append(Issue((*path, name), REQUIRED, required_message))
+                out.append(CerberusError((*path, name), REQUIRED, required_message))
 
     return check
 
@@ -217,8 +217,8 @@ def checker(kind: str) -> Check:
     return compile_mapping(schema(kind))
 
 
-def issues(kind: str, document: Mapping[str, Any], path: Path_ = ()) -> list[Issue]:
+def issues(kind: str, document: Mapping[str, Any], path: Path_ = ()) -> list[CerberusError]:
     """Every schema issue of ``document`` as cerberus would report it (paths below ``path``)."""
-    out: list[Issue] = []
+    out: list[CerberusError] = []
     checker(kind)(document, path, out)
     return out

@@ -22,7 +22,7 @@ from tier3.schema.paths import hint, key_path
 from tier3.schema.policy import VAR as POLICY_VAR
 from tier3.schema.policy import overrides, policy_errors
 from tier3.schema.references import check_references
-from tier3.schema.schemas import Issue
+from tier3.schema.schemas import CerberusError
 from tier3.schema.yamlio import Vaulted
 
 # topology-wide variable -> schema kind of each list entry
@@ -165,7 +165,7 @@ def _check_list(found: Sourced, kind: str) -> list[InventoryError]:
     return errors
 
 
-def _schema_error(kind: str, found: Sourced, prefix: tuple[Any, ...], doc: Any, issue: Issue) -> InventoryError:
+def _schema_error(kind: str, found: Sourced, prefix: tuple[Any, ...], doc: Any, issue: CerberusError) -> InventoryError:
     value: Any = doc
     for part in issue.path:
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from tier3.schema.schemas import Issue, schema
+from tier3.schema.schemas import CerberusError, schema
 
 
 def key_path(base: str, path: tuple[Any, ...]) -> str:
@@ -86,7 +86,7 @@ HINTS: dict[int, Callable[[str, tuple[Any, ...], Mapping[str, Any], Any], str]] 
 }
 
 
-def hint(kind: str, issue: Issue, value: Any) -> str:
+def hint(kind: str, issue: CerberusError, value: Any) -> str:
     """How to fix one schema issue, naming the allowed keys, types or values."""
     rules = _rules_at(kind, issue.path) if issue.path else {}
     make = HINTS.get(issue.code)

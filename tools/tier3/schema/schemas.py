@@ -33,8 +33,9 @@ MESSAGES: Final[Mapping[int, str]] = {
 }
 
 
-class Issue(NamedTuple):
-    """One schema violation: where in the document, cerberus error code, cerberus message."""
+class CerberusError(NamedTuple):
+    """One schema violation as cerberus reports it (document path, error code, message): the loader turns
+    each into an ``InventoryError`` naming the file and key. Not a finding: rules report ``Violation``."""
 
     path: tuple[Any, ...]
     code: int
@@ -55,6 +56,6 @@ def message(code: int, constraint: Any, value: Any, info: tuple[Any, ...] = ()) 
     return MESSAGES[code].format(*info, constraint=constraint, value=value, field=None)
 
 
-def order(issue: Issue) -> tuple[str, int, str]:
+def order(issue: CerberusError) -> tuple[str, int, str]:
     """A stable order of issues, to compare two validators' reports."""
     return (repr(issue.path), issue.code, issue.message)
