@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BMC_PASSWORD, FIXTURES, IpmiSim, inspect_bmc
 
+from conftest import BMC_PASSWORD, FIXTURES, IpmiSim, inspect_bmc
 from tier3.bmc import Credentials
 from tier3.bmc.ipmi import read_sdr
 
@@ -92,10 +92,10 @@ def test_failure_injected_then_cleared(ipmi_sim: IpmiSim) -> None:
         [("T3-OBS-PWR-001", "PS2 Status"), ("T3-OBS-PWR-003", "PS Redundancy"), ("T3-OBS-PWR-004", "PS2 Status")],
     )
     assert report is not None
-    assert [f["message"] for f in report["findings"]] == [
+    assert [f["message"] for f in report["findings"]] == [  # in (rule id, subject) order
         "power supply PS2 Status: Failure detected",
-        "power supply PS2 Status: Power Supply AC lost",
         "redundancy sensor PS Redundancy: Redundancy Lost",
+        "power supply PS2 Status: Power Supply AC lost",
     ]
     ipmi_sim.console(*HEAL)
     _, report, _ = inspect(ipmi_sim.url)

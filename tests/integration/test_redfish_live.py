@@ -20,6 +20,7 @@ from typing import Any
 
 import certifi
 import pytest
+
 from conftest import BMC_PASSWORD, BMC_USER, Handler, LabCA, StandIn, Sushy, inspect_bmc, load_mockups
 
 pytestmark = pytest.mark.live
@@ -40,45 +41,14 @@ def variant(tmp_path: Path, name: str) -> Path:
 
 
 # both schema generations are judged: a supply blamed in Power and in PowerSubsystem is named twice
+PSU2 = [("T3-OBS-PWR-001", "1U/PSU2")] * 2
+GROUPS = [("T3-OBS-PWR-003", "1U/PSU Redundancy"), ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]
 EXPECTED = {
     "healthy": (True, []),
-    "psu2-critical": (
-        False,
-        [
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
-        ],
-    ),
-    "psu2-absent": (
-        False,
-        [
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
-        ],
-    ),
-    "psu2-disabled": (
-        False,
-        [
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
-        ],
-    ),
-    "psu2-ac-lost": (
-        False,
-        [
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-001", "1U/PSU2"),
-            ("T3-OBS-PWR-003", "1U/PSU Redundancy"),
-            ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0"),
-            ("T3-OBS-PWR-004", "1U/PSU2"),
-        ],
-    ),
+    "psu2-critical": (False, PSU2 + GROUPS),
+    "psu2-absent": (False, PSU2 + GROUPS),
+    "psu2-disabled": (False, PSU2 + GROUPS),
+    "psu2-ac-lost": (False, [*PSU2, *GROUPS, ("T3-OBS-PWR-004", "1U/PSU2")]),
     "same-pdu": (False, [("T3-OBS-PWR-002", "pdu:A")]),
 }
 
@@ -102,6 +72,26 @@ def test_variant_over_https_with_ca_file(
     # basic auth over TLS: the credentials reached the BMC (sushy-static logs request headers)
     token = base64.b64encode(f"{BMC_USER}:{BMC_PASSWORD}".encode()).decode()
     assert f"Authorization: Basic {token}" in peer.log.read_text()
+
+
+# trees in the shapes other machines print: read over HTTPS as from a real BMC
+OTHER_SHAPES = {  # variant: (redundant, findings, documents read)
+    "power-without-supplies": (False, [("T3-OBS-PWR-005", "1U")], 8),
+    "psu1-listed-twice": (False, [*GROUPS, *[("T3-OBS-PWR-005", "1U")] * 2, *[("T3-OBS-PWR-007", "1U/PSU1")] * 2], 7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OTHER_SHAPES))
+def test_other_shapes_over_https(name: str, sushy: Callable[[Path], Sushy], lab_ca: LabCA, tmp_path: Path) -> None:
+    """A Power resource without PowerSupplies is fewer than two supplies, not an error; a supply listed
+    twice is counted once (and said: T3-OBS-PWR-007), so one real supply is never redundant."""
+    code, report, error = inspect(sushy(variant(tmp_path, name)).url, ca_file=str(lab_ca.ca_file))
+    assert (code, error) == (0, "")
+    redundant, findings, documents = OTHER_SHAPES[name]
+    assert verdict(report) == (redundant, findings)
+    assert report is not None
+    assert report["documents_read"] == documents
+    assert len({(s["schema"], s["resource"]) for s in report["supplies"]}) == len(report["supplies"])
 
 
 def test_messages_name_the_supply_and_the_pdu(sushy: Callable[[Path], Sushy], lab_ca: LabCA, tmp_path: Path) -> None:
@@ -218,6 +208,42 @@ def test_misbehaving_bmc_exit_2(
     assert (code, report) == (2, None)
     assert error.startswith(f"tier3 inspect: {peer.url}")
     assert expected in error
+
+
+def test_body_over_the_cap_exit_2(
+    stand_in: Callable[[Handler], StandIn], lab_ca: LabCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BMC that streams more than tier3.sources.MAX_BYTES (lowered here): stopped, exit 2 naming the URL."""
+    monkeypatch.setattr("tier3.sources.MAX_BYTES", 4096)
+    peer = stand_in(_answer(200, b"{" + b" " * 8192 + b"}"))
+    code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file), retries=0)
+    assert code == 2
+    assert error == (f"tier3 inspect: {peer.url}/redfish/v1: answered over 4096 bytes; expected one Redfish "
+                     "resource (fix: check that the URL is the BMC's Redfish service)")
+
+
+def test_body_without_length_over_the_cap_exit_2(
+    stand_in: Callable[[Handler], StandIn], lab_ca: LabCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Content-Length, the body ends when the connection closes: still stopped at the cap."""
+    monkeypatch.setattr("tier3.sources.MAX_BYTES", 4096)
+
+    def endless(h: Any) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        h.close_connection = True
+        try:
+            for _ in range(64):
+                h.wfile.write(b" " * 1024)
+        except OSError:
+            return  # the client hung up at the cap
+
+    peer = stand_in(endless)
+    code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file), retries=0)
+    assert code == 2
+    assert error.startswith(f"tier3 inspect: {peer.url}/redfish/v1: answered over 4096 bytes")
 
 
 def test_5xx_is_retried_then_exit_2(stand_in: Callable[[Handler], StandIn], lab_ca: LabCA) -> None:
@@ -356,7 +382,12 @@ def test_session_auth_logs_in_uses_the_token_and_logs_out(
 def test_session_login_without_token_exit_2(
     stand_in: Callable[[Handler], StandIn], lab_ca: LabCA, bmc_env: tuple[str, str]
 ) -> None:
-    peer = stand_in(_answer(204, b""))
+
+    def bmc(h: Any) -> None:
+        h.rfile.read(int(h.headers["Content-Length"]))  # read the login body: it is not a next request
+        _answer(204, b"")(h)
+
+    peer = stand_in(bmc)
     code, _, error = inspect(peer.url, ca_file=str(lab_ca.ca_file), extra={"auth": "session"})
     assert code == 2
     assert error == (

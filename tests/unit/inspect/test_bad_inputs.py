@@ -1,10 +1,12 @@
 """Bad input never gives a traceback: ``tier3 inspect`` exits 2 with one line naming the source, the
 line or JSON pointer, and what was expected. Cases: tests/fixtures/bad/cases.yml, plus generic bad
-files fed to every kind, real captures fed to the wrong kind, and real captures cut at lines."""
+files fed to every kind, real captures fed to the wrong kind, and real captures cut at lines (refused,
+or for /proc/mdstat judged not redundant with the cut named: T3-OBS-STO-008)."""
 
 from __future__ import annotations
 
 import io
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,10 @@ SAMPLE = {
     "lldp": "lldpctl_json_veth_two_interfaces.json",
     "ip-link": "ip_d_link_bond0_8023ad_with_partner.txt",
 }
-# formats whose end is marked, so a cut at any line inside is refused (bonding is not: see docs)
-END_MARKED = ("mdstat", "mdadm-detail", "multipath", "cryptsetup", "luksdump", "lsblk", "lldp")
+# formats whose end is marked, so a cut at any line inside is refused (bonding is not: see docs;
+# mdstat is judged instead: CUT_JUDGED)
+END_MARKED = ("mdadm-detail", "multipath", "cryptsetup", "luksdump", "lsblk", "lldp")
+CUT_JUDGED = {"mdstat": ("proc_mdstat_raid5_clean.txt", "proc_mdstat_raid5_replace.txt")}
 
 
 def refuse(kind: str, path: Path, capsys: pytest.CaptureFixture[str]) -> str:
@@ -83,14 +87,13 @@ def test_real_capture_of_another_kind(kind: str, other: str, capsys: pytest.Capt
     assert "expected" in err
 
 
-def _cuts() -> list[tuple[str, str, int]]:
+def _cuts(kinds: dict[str, tuple[str, ...]] | None = None) -> list[tuple[str, str, int]]:
     out = []
-    for kind in END_MARKED:
-        for name in sorted(REAL.iterdir()):
-            if name.name == SAMPLE[kind] or (kind == "mdstat" and name.name == "proc_mdstat_raid5_replace.txt"):
-                lines = name.read_text(encoding="utf-8").rstrip("\n").count("\n") + 1
-                rng = random.Random(name.name)
-                out.extend((kind, name.name, n) for n in sorted(rng.sample(range(1, lines), min(4, lines - 1))))
+    for kind, names in (kinds or {k: (SAMPLE[k],) for k in END_MARKED}).items():
+        for name in names:
+            lines = (REAL / name).read_text(encoding="utf-8").rstrip("\n").count("\n") + 1
+            rng = random.Random(name)
+            out.extend((kind, name, n) for n in sorted(rng.sample(range(1, lines), min(4, lines - 1))))
     return out
 
 
@@ -101,6 +104,19 @@ def test_capture_cut_at_a_line(kind: str, name: str, keep: int, tmp_path: Path,
     cut = tmp_path / f"cut_{keep}_{name}"
     cut.write_text("".join(lines[:keep]), encoding="utf-8")
     assert refuse(kind, cut, capsys).startswith(f"tier3 inspect: {cut}: ")
+
+
+@pytest.mark.parametrize(("kind", "name", "keep"), _cuts(CUT_JUDGED),
+                         ids=[f"{k}:{n}:{c}" for k, n, c in _cuts(CUT_JUDGED)])
+def test_mdstat_cut_at_a_line_is_judged_not_redundant(kind: str, name: str, keep: int, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    lines = (REAL / name).read_text(encoding="utf-8").splitlines(keepends=True)
+    cut = tmp_path / f"cut_{keep}_{name}"
+    cut.write_text("".join(lines[:keep]), encoding="utf-8")
+    assert main(["inspect", kind, str(cut), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["redundant"], report["complete"]) == (False, False)
+    assert ["T3-OBS-STO-008", "/proc/mdstat"] in [[f["rule_id"], f["subject"]] for f in report["findings"]]
 
 
 def test_directory_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,5 +145,5 @@ def test_stdin_bad_input_names_stdin(monkeypatch: pytest.MonkeyPatch, capsys: py
 
 
 def test_at_least_forty_bad_inputs() -> None:
-    assert len(CASES) + len(GENERIC) * len(KINDS) + len(WRONG) + len(_cuts()) >= 40
+    assert len(CASES) + len(GENERIC) * len(KINDS) + len(WRONG) + len(_cuts()) + len(_cuts(CUT_JUDGED)) >= 40
     assert len(CASES) >= 40

@@ -1,4 +1,5 @@
-"""The Linux kinds of tier3.inspect: the kind table, reading SOURCE, the bond's name, the finding shape, the catalogue."""
+"""The Linux kinds of tier3.inspect: the kind table, evidence, reading SOURCE, the bond's name, the finding
+shape, the catalogue."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tier3.cli import main
-from tier3.inspect import InspectOptions, all_kinds, linux_kinds
+from tier3.inspect import Evidence, InspectOptions, Kind, all_kinds, linux_kinds
 from tier3.inspect.network import bond_name
 from tier3.rules import RULES, Scope, rules_for
 
@@ -26,6 +27,41 @@ def test_kind_table() -> None:
         "cryptsetup": "encrypted", "luksdump": "encrypted", "lsblk": "facts", "lldp": "facts", "ip-link": "redundant"}
     assert all(name == kind.name for name, kind in KINDS.items())
     assert set(KINDS) <= set(all_kinds())
+
+
+# the network and encryption kinds: what a host gives for each, and the catalogue rules judging it
+EVIDENCE = {
+    "bonding": (Evidence(path="/proc/net/bonding/*"),),
+    "ip-link": (Evidence(argv=("ip", "-d", "link", "show")),),
+    "lldp": (Evidence(argv=("lldpctl", "-f", "json")),),
+    "cryptsetup": (Evidence(argv=("cryptsetup", "status", "{item}"), each="/dev/mapper/*"),),
+    "luksdump": (Evidence(argv=("cryptsetup", "luksDump", "{item}"), each="/dev/disk/by-uuid/*"),),
+    "lsblk": (Evidence(argv=("lsblk", "-J", "-O")),),
+}
+NET = [f"T3-OBS-NET-00{i}" for i in range(1, 7)]
+ENC = [f"T3-OBS-ENC-00{i}" for i in range(1, 8)]
+
+
+def test_network_and_encryption_kinds_are_catalogue_rows_with_evidence() -> None:
+    assert {k: (isinstance(KINDS[k], Kind), KINDS[k].evidence) for k in EVIDENCE} == {
+        k: (True, e) for k, e in EVIDENCE.items()}
+    assert {k: list(KINDS[k].rule_ids) for k in EVIDENCE} == {
+        "bonding": NET, "ip-link": [NET[1], NET[2], NET[4]], "lldp": [],
+        "cryptsetup": [ENC[0], ENC[2], ENC[3], ENC[4], ENC[5]], "luksdump": [ENC[0], ENC[1], ENC[2], ENC[3], ENC[6]],
+        "lsblk": ["T3-OBS-ENC-010"]}
+    assert [r for r in NET + ENC if not RULES[r].rationale or len(RULES[r].rationale) < 200] == []
+    assert {r: RULES[r].breaks_redundancy for r in [*ENC, "T3-OBS-ENC-010"]} == dict.fromkeys([*ENC, "T3-OBS-ENC-010"],
+                                                                                               False)
+
+
+def test_bonding_read_without_root_is_not_known(capsys: pytest.CaptureFixture[str]) -> None:
+    path = ROOT / "tests" / "fixtures" / "field" / "proc_net_bonding_bond0_8023ad_non_root.txt"
+    assert main(["inspect", "bonding", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["redundant"], report["lacp_details_hidden"]) == (None, True)
+    assert [(f["rule_id"], f["severity"], f["message"]) for f in report["findings"]] == [
+        ("T3-OBS-NET-006", "medium", "LACP details hidden: /proc/net/bonding read without root; read it as root")]
+    assert report["findings"][0]["evidence"]["read"] == "cat /proc/net/bonding/bond0"
 
 
 def test_observed_rule_ids_follow_the_one_grammar() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from judged import findings, ids, is_redundant
 
 from tier3.errors import DeviceError, ParseError
 from tier3.inspect import InspectOptions
@@ -43,16 +44,19 @@ def test_states_with_commas_are_whole_phrases() -> None:
     assert ps2.states == ("Presence detected", "Config Error", "AC lost or out-of-range",
                           "AC out-of-range, but present")
     assert ps2.other == ""
-    assert power.redundancy[0].states == ("Redundancy Degraded from Fully Redundant",)
+    assert power.groups[0].states == ("Redundancy Degraded from Fully Redundant",)
 
 
 def test_absent_supply_message() -> None:
     power = parse_ipmi_sdr((SAVED / "sdr_ps1_absent.txt").read_text(), "f")
-    assert [i.message for i in power.issues] == [
+    found = findings("ipmi-sdr", power)
+    assert [f.message for f in found] == [
         "power supply PS1 Status: presence not detected (absent)",
         "redundancy sensor PS Redundancy: Redundancy Degraded",
     ]
-    assert power.issues[0].where == "line 1"
+    assert found[0].evidence["at"] == "line 1"
+    assert found[0].location is not None
+    assert found[0].location.key == "line 1"
 
 
 VENDOR = """\
@@ -67,20 +71,28 @@ def test_vendor_style_output() -> None:
     power = parse_ipmi_sdr(VENDOR, "vendor")
     assert [(s.name, s.kind, s.present) for s in power.sensors] == [
         ("PS1 Status", "supply", True), ("PS2 Status", "supply", False),
-        ("PS Redundancy", "redundancy", False), ("Power Unit", "other", False),
+        ("PS Redundancy", "group", False), ("Power Unit", "other", False),
     ]
     assert power.sensors[1].other == "No Reading"
-    assert [(i.code, i.subject, i.message) for i in power.issues] == [
-        ("supply", "PS2 Status", "power supply PS2 Status: no reading (ns)"),
-        ("group", "PS Redundancy", "redundancy sensor PS Redundancy: Non-Redundant: Sufficient from Redundant"),
+    assert [(f.rule_id, f.subject, f.message) for f in findings("ipmi-sdr", power)] == [
+        ("T3-OBS-PWR-001", "PS2 Status", "power supply PS2 Status: no reading (ns)"),
+        ("T3-OBS-PWR-003", "PS Redundancy",
+         "redundancy sensor PS Redundancy: Non-Redundant: Sufficient from Redundant"),
     ]
-    assert power.redundant is False
+    assert is_redundant("ipmi-sdr", power) is False
 
 
 def test_one_supply_is_not_redundant() -> None:
     power = parse_ipmi_sdr("PS1 Status       | 01h | ok  | 10.1 | Presence detected\n", "one")
-    assert [(i.code, i.message) for i in power.issues] == [
-        ("count", "1 power supply sensor(s); redundancy needs at least 2")]
+    assert [(f.rule_id, f.subject, f.message) for f in findings("ipmi-sdr", power)] == [
+        ("T3-OBS-PWR-005", "power supplies", "1 power supply sensor(s); redundancy needs at least 2")]
+    assert ids("ipmi-sdr", power, psu_min_count=1) == []
+
+
+def test_predictive_failure_warns_but_keeps_redundancy() -> None:
+    power = parse_ipmi_sdr((SAVED / "sdr_ps1_predictive_failure.txt").read_text(), "f")
+    assert ids("ipmi-sdr", power) == [("T3-OBS-PWR-006", "PS1 Status")]
+    assert is_redundant("ipmi-sdr", power) is True
 
 
 @pytest.mark.parametrize(
@@ -130,7 +142,7 @@ def test_redundant_iff_ps2_present_without_fault(asserted: list[str]) -> None:
     assert set(power.supplies[1].states) == set(asserted)
     faults = {"Failure detected", "Power Supply AC lost", "AC lost or out-of-range", "AC out-of-range, but present",
               "Config Error"}
-    assert power.redundant == ("Presence detected" in asserted and not faults & set(asserted))
+    assert is_redundant("ipmi-sdr", power) == ("Presence detected" in asserted and not faults & set(asserted))
 
 
 def test_ipmitool_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

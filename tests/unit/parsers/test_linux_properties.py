@@ -125,7 +125,8 @@ KIND_OF = {parse_mdstat: "mdstat", parse_mdadm_detail: "mdadm-detail", parse_mul
 def verdict(parser: Callable[[str, str], Any], parsed: Any) -> bool:
     """The one meaning of redundant, over the catalogue's findings on the parsed facts."""
     kind = KIND_OF[parser]
-    return is_redundant(kind, parsed) if kind in ("mdstat", "mdadm-detail") else bool(parsed.redundant)
+    converted = ("mdstat", "mdadm-detail", "multipath", "bonding")
+    return is_redundant(kind, parsed) if kind in converted else bool(parsed.redundant)
 
 
 HEALTHY_MDSTAT = _healthy("proc_mdstat", lambda t: verdict(parse_mdstat, parse_mdstat(t, "x")))

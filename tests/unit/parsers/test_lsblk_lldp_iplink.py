@@ -1,4 +1,5 @@
-"""parse_lsblk_json, parse_lldpctl_json / parse_lldpctl_text and parse_ip_link_bond on real captures."""
+"""parse_lsblk_json, parse_lldpctl_json / parse_lldpctl_text and parse_ip_link_bond on real captures;
+findings from the catalogue's rules (T3-OBS-ENC-010, T3-OBS-NET-*), verdicts from the kinds."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from judged import findings, ids
 
 from tier3.errors import ParseError
+from tier3.inspect import linux_kinds
 from tier3.parsers.iplink import parse_ip_link_bond
 from tier3.parsers.lldp import parse_lldpctl, parse_lldpctl_json, parse_lldpctl_text
 from tier3.parsers.lsblk import parse_lsblk_json
@@ -28,6 +31,21 @@ def test_lsblk_stacks_crypt_on_md_and_mpath() -> None:
     assert stacks["md1"].fstype == "crypto_LUKS"
     assert stacks["vda"].mountpoints == ("/",)
     assert tree.filesystem_on("md1") == "crypto_LUKS"
+    (plain,) = findings("lsblk", tree)
+    assert (plain.rule_id, plain.subject, plain.evidence["mountpoints"]) == ("T3-OBS-ENC-010", "vda", ["/"])
+
+
+def test_lsblk_boot_is_excepted_and_a_crypt_below_counts() -> None:
+    doc = {"blockdevices": [{"name": "sda", "type": "disk", "children": [
+        {"name": "sda1", "type": "part", "fstype": "vfat", "mountpoint": "/boot/efi"},
+        {"name": "sda2", "type": "part", "fstype": "ext4", "mountpoint": "/boot"},
+        {"name": "sda3", "type": "part", "fstype": "crypto_LUKS", "children": [
+            {"name": "root", "type": "crypt", "fstype": "LVM2_member", "children": [
+                {"name": "vg-root", "type": "lvm", "fstype": "ext4", "mountpoint": "/"}]}]},
+        {"name": "sda4", "type": "part", "fstype": "xfs", "mountpoint": "/srv"}]}]}
+    tree = parse_lsblk_json(json.dumps(doc), "x")
+    assert [(f.rule_id, f.subject, f.evidence["at"]) for f in findings("lsblk", tree)] == [
+        ("T3-OBS-ENC-010", "sda4", "/blockdevices/0/children/3")]
 
 
 def test_lsblk_minimal_columns_and_mountpoint_only() -> None:
@@ -68,10 +86,41 @@ def test_lldp_deep_json_is_a_parse_error() -> None:
         parse_lldpctl_json("[" * 100000 + "]" * 100000, "x")
 
 
+def ip_link_verdict(name: str) -> bool | None:
+    verdict: bool | None = linux_kinds()["ip-link"].inspect_raw(text(name), name)["redundant"]
+    return verdict
+
+
 def test_ip_link_bond() -> None:
     link = parse_ip_link_bond(text("ip_d_link_bond0_8023ad_with_partner.txt"), "x")
-    assert (link.name, link.mode, link.state, link.options["ad_num_ports"], link.redundant) == (
-        "bond0", "802.3ad", "UP", "2", True)
+    assert (link.name, link.mode, link.state, link.options["ad_num_ports"], link.line) == (
+        "bond0", "802.3ad", "UP", "2", 1)
+    assert (ids("ip-link", link), ip_link_verdict("ip_d_link_bond0_8023ad_with_partner.txt")) == ([], True)
     down = parse_ip_link_bond(text("ip_d_link_bond0_active_backup_all_slaves_down.txt"), "x")
-    assert ("NO-CARRIER" in down.flags, down.redundant) == (True, False)
-    assert parse_ip_link_bond(text("ip_d_link_bond0.txt"), "x").redundant is None
+    assert ("NO-CARRIER" in down.flags, ids("ip-link", down)) == (True, [("T3-OBS-NET-003", "bond0")])
+    assert ip_link_verdict("ip_d_link_bond0_active_backup_all_slaves_down.txt") is False
+    assert ip_link_verdict("ip_d_link_bond0.txt") is None
+
+
+def test_ip_link_8023ad_partner_and_ports() -> None:
+    link = parse_ip_link_bond(text("ip_d_link_bond0_8023ad.txt"), "x")
+    assert ids("ip-link", link) == [("T3-OBS-NET-002", "bond0"), ("T3-OBS-NET-005", "bond0")]
+    healthy = parse_ip_link_bond(text("ip_d_link_bond0_8023ad_with_partner.txt"), "x")
+    assert ids("ip-link", healthy, bond_min_members=3) == [("T3-OBS-NET-002", "bond0")]
+
+
+LO = ("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN mode DEFAULT group default qlen 1000\n"
+      "    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 minmtu 0 maxmtu 0\n")
+
+
+def test_ip_link_show_of_every_link_reads_the_bond() -> None:
+    """``ip -d link show`` (the kind's evidence) lists every link: the bond's block is read, at its line."""
+    bond = text("ip_d_link_bond0_8023ad_with_partner.txt")
+    link = parse_ip_link_bond(LO + bond, "x")
+    assert (link.name, link.line, link.options["ad_num_ports"]) == ("bond0", 3, "2")
+    two = LO + bond + bond.replace("bond0", "bond1").replace("5: ", "6: ", 1)
+    assert parse_ip_link_bond(two, "x", "bond1").name == "bond1"
+    with pytest.raises(ParseError, match=r"several bonds \(bond0, bond1\) and none named"):
+        parse_ip_link_bond(two, "x")
+    with pytest.raises(ParseError, match=r"no 'bond mode \.\.\.' line"):
+        parse_ip_link_bond(LO, "x")

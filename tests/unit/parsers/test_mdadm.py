@@ -57,3 +57,14 @@ def test_inactive_has_fewer_keys_and_no_state_column() -> None:
 def test_raid10_set_states_and_raid0() -> None:
     assert detail("mdadm_detail_md7_raid10_clean.txt").devices[0].state == ("active", "sync", "set-A")
     assert [r for r, _ in ids("mdadm-detail", detail("mdadm_detail_md2_raid0.txt"))] == ["T3-OBS-STO-003"]
+
+
+def test_imsm_container_and_volume() -> None:
+    field = REAL.parent / "field"
+    box = parse_mdadm_detail((field / "mdadm_detail_imsm_container.txt").read_text(encoding="utf-8"), "x")
+    assert (box.container, box.version, box.state, box.total_devices) == (True, "imsm", (), 2)
+    assert [(x.slot, x.device) for x in box.devices] == [(None, "/dev/sda"), (None, "/dev/sdb")]
+    assert ids("mdadm-detail", box) == []
+    volume = parse_mdadm_detail((field / "mdadm_detail_imsm_volume.txt").read_text(encoding="utf-8"), "x")
+    assert (volume.container, volume.container_of, is_redundant("mdadm-detail", volume)) == (
+        False, "/dev/md/imsm0, member 0", True)

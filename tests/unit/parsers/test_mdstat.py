@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from judged import findings, ids, is_redundant
 
+from tier3.errors import ParseError
 from tier3.parsers.mdstat import MdStat, Member, SyncProgress, parse_mdstat
 from tier3.rules import RULES
 
@@ -107,3 +109,73 @@ def test_single_slot_raid1_is_not_redundant() -> None:
     text = ("Personalities : [raid1]\nmd0 : active raid1 sda1[0]\n      100 blocks super 1.2 [1/1] [U]\n\n"
             "unused devices: <none>\n")
     assert [r for r, _ in ids("mdstat", parse_mdstat(text, "x"))] == ["T3-OBS-STO-006"]
+
+
+# ---- shapes other machines print (tests/fixtures/field/) ----------------------------------------
+FIELD = REAL.parent / "field"
+
+
+def field(name: str) -> MdStat:
+    return parse_mdstat((FIELD / name).read_text(encoding="utf-8"), name)
+
+
+def test_imsm_container_is_a_fact_never_an_inactive_array() -> None:
+    s = field("proc_mdstat_imsm_raid1.txt")
+    md126, md127 = s.arrays
+    assert (md127.active, md127.metadata, md127.container, md127.in_container) == (
+        False, "external:imsm", True, "")
+    assert (md126.metadata, md126.container, md126.in_container) == ("external:/md127/0", False, "/dev/md127")
+    assert (ids("mdstat", s), is_redundant("mdstat", s)) == ([], True)
+
+
+def test_imsm_volume_is_judged_and_the_container_never_gets_mdadm_run() -> None:
+    s = field("proc_mdstat_imsm_raid1_degraded.txt")
+    assert ids("mdstat", s) == [("T3-OBS-STO-001", "/dev/md126")]
+    assert all("--run" not in f.hint for f in findings("mdstat", s))
+
+
+def test_container_alone_is_no_array() -> None:
+    s = field("proc_mdstat_imsm_container_only.txt")
+    assert (s.personalities, ids("mdstat", s)) == ((), [("T3-OBS-STO-007", "/proc/mdstat")])
+    assert "only the container(s) /dev/md127 (external:imsm)" in findings("mdstat", s)[0].message
+
+
+def test_ddf_container_and_090_metadata() -> None:
+    assert [(a.name, a.container) for a in field("proc_mdstat_ddf_raid5.txt").arrays] == [
+        ("md126", False), ("md127", True)]
+    text = "Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sda1[0]\n      1048512 blocks [2/2] [UU]\n\n" \
+           "unused devices: <none>\n"
+    assert parse_mdstat(text, "x").arrays[0].metadata == ""
+
+
+def test_prompt_lines_are_skipped_and_kept() -> None:
+    s = field("proc_mdstat_prompt_root.txt")
+    assert s.prompt_lines == ((1, "root@host:~# cat /proc/mdstat"), (8, "root@host:~#"))
+    assert (s.complete, is_redundant("mdstat", s)) == (True, True)
+
+
+def test_a_cut_file_is_judged_on_what_it_shows_and_never_redundant() -> None:
+    s = field("proc_mdstat_prompt_dollar_cut_degraded.txt")
+    assert (s.complete, s.unused_devices, s.last_line, s.unread) == (False, None, 8, None)
+    assert ids("mdstat", s) == [("T3-OBS-STO-001", "/dev/md1"), ("T3-OBS-STO-005", "/dev/md1:sdb2"),
+                                ("T3-OBS-STO-008", "/proc/mdstat")]
+    healthy = field("proc_mdstat_cut_healthy.txt")
+    assert (ids("mdstat", healthy), is_redundant("mdstat", healthy)) == ([("T3-OBS-STO-008", "/proc/mdstat")], False)
+
+
+def test_a_last_block_cut_too_short_is_kept_unread() -> None:
+    s = field("proc_mdstat_cut_mid_array.txt")
+    assert ([a.name for a in s.arrays], s.unread) == (["md2"], (5, "md0 : active raid5 sdh[3] sdg[1] sdf[0]"))
+    assert ids("mdstat", s) == [("T3-OBS-STO-004", "/dev/md2"), ("T3-OBS-STO-008", "/proc/mdstat")]
+
+
+def test_a_cut_that_hides_every_array_is_not_called_no_array() -> None:
+    s = parse_mdstat("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sd", "x")
+    assert (s.arrays, ids("mdstat", s)) == ((), [("T3-OBS-STO-008", "/proc/mdstat")])
+
+
+def test_only_the_last_block_of_a_cut_file_may_be_unread() -> None:
+    with pytest.raises(ParseError, match="line 2: expected a member"):
+        parse_mdstat("Personalities : [raid1]\nmd0 : active raid1 sdb1[1] sd\nmd1 : active raid1 a[0]\n", "x")
+    with pytest.raises(ParseError, match="line 3: text after the 'unused devices:' line"):
+        parse_mdstat("Personalities : [raid1]\nunused devices: <none>\nroot@host:~# ls\n", "x")

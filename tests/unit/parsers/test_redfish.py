@@ -1,5 +1,6 @@
 """parse_redfish_documents on the project's mockup tree (every variant, each schema generation alone
-and both together), on hand-broken documents (exact JSON pointer), and on edge cases of the verdict."""
+and both together), on hand-broken documents (exact JSON pointer), and on edge cases of the verdict
+(the facts judged by the observed rules T3-OBS-PWR-*, through the judged helpers)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from judged import findings, ids, is_redundant
 
 from tier3.bmc.redfish import read_directory
 from tier3.errors import ParseError
@@ -40,6 +42,8 @@ POWER = "/redfish/v1/Chassis/1U/Power"
 OLD_GROUP = ("T3-OBS-PWR-003", "1U/PSU Redundancy")
 NEW_GROUP = ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")
 PSU2 = ("T3-OBS-PWR-001", "1U/PSU2")
+COUNT = ("T3-OBS-PWR-005", "1U")
+TWICE = ("T3-OBS-PWR-007", "1U/PSU1")
 
 # (variant, generation kept or None for both) -> (redundant, sorted (rule id, subject))
 CASES: dict[tuple[str, str | None], tuple[bool, list[tuple[str, str]]]] = {
@@ -60,7 +64,18 @@ CASES: dict[tuple[str, str | None], tuple[bool, list[tuple[str, str]]]] = {
     ("same-pdu", None): (False, [("T3-OBS-PWR-002", "pdu:A")]),
     ("same-pdu", "Power"): (True, []),  # the old schema carries no outlet: the feed is unknown there
     ("same-pdu", "PowerSubsystem"): (False, [("T3-OBS-PWR-002", "pdu:A")]),
+    # PowerSupplies is optional: a Power resource without it reports no supply (not a parse error)
+    ("power-without-supplies", None): (False, [COUNT]),
+    ("power-without-supplies", "Power"): (False, [COUNT]),
+    ("power-without-supplies", "PowerSubsystem"): (True, []),
+    # one supply listed twice is counted once: fewer than two, and the repeat is said (T3-OBS-PWR-007)
+    ("psu1-listed-twice", None): (False, sorted([OLD_GROUP, NEW_GROUP, COUNT, COUNT, TWICE, TWICE])),
+    ("psu1-listed-twice", "Power"): (False, [OLD_GROUP, COUNT, TWICE]),
+    ("psu1-listed-twice", "PowerSubsystem"): (False, [NEW_GROUP, COUNT, TWICE]),
 }
+# documents read per generation kept, when a variant reads another number than the base tree
+DOCUMENTS = {None: 8, "Power": 4, "PowerSubsystem": 7}
+DOCUMENTS_READ = {("psu1-listed-twice", None): 7, ("psu1-listed-twice", "PowerSubsystem"): 6}
 
 
 def _verdict(report: dict[str, Any]) -> tuple[bool, list[tuple[str, str]]]:
@@ -72,7 +87,7 @@ def test_variant_verdict(name: str, only: str | None, tmp_path: Path) -> None:
     tree = MOCKUPS.build(name, tmp_path / "tree", only=only, dmtf_layout=only == "Power")
     report = KINDS["redfish"].inspect(str(tree), InspectOptions())
     assert _verdict(report) == CASES[(name, only)]
-    assert report["documents_read"] == {None: 8, "Power": 4, "PowerSubsystem": 7}[only]
+    assert report["documents_read"] == DOCUMENTS_READ.get((name, only), DOCUMENTS[only])
 
 
 def test_report_names_supplies_outlets_and_pdus() -> None:
@@ -165,30 +180,30 @@ def test_chassis_without_power_is_skipped_and_alone_is_an_error() -> None:
     documents["/redfish/v1/Chassis/Rack"] = {"@odata.id": "/redfish/v1/Chassis/Rack", "Id": "Rack"}
     power = parse_redfish_documents(documents, "s")
     assert power.skipped == ("/redfish/v1/Chassis/Rack",)
-    assert power.redundant is True
+    assert is_redundant("redfish", power) is True
     alone = _edit("/redfish/v1/Chassis", ["Members"], [{"@odata.id": "/redfish/v1/Chassis/Rack"}])
     alone["/redfish/v1/Chassis/Rack"] = documents["/redfish/v1/Chassis/Rack"]
     with pytest.raises(ParseError, match="no chassis links a Power or PowerSubsystem resource"):
         parse_redfish_documents(alone, "s")
 
 
-def _issues(documents: dict[str, Any]) -> list[tuple[str, str]]:
-    return sorted((i.code, i.subject) for i in parse_redfish_documents(documents, "s").issues)
+def _ids(documents: dict[str, Any], **policy: Any) -> list[tuple[str, str]]:
+    return ids("redfish", parse_redfish_documents(documents, "s"), **policy)
 
 
 def test_standby_spare_counts_as_present() -> None:
-    assert _issues(_edit(PSU1, ["Status", "State"], "StandbySpare")) == []
+    assert _ids(_edit(PSU1, ["Status", "State"], "StandbySpare")) == []
 
 
 @pytest.mark.parametrize("state", ["StandbyOffline", "UnavailableOffline", "Starting", "InTest", "Quiesced"])
 def test_other_states_are_not_present(state: str) -> None:
-    assert _issues(_edit(PSU1, ["Status", "State"], state)) == [("group", "1U/PowerSupplyRedundancy/0"),
-                                                               ("supply", "1U/PSU1")]
+    assert _ids(_edit(PSU1, ["Status", "State"], state)) == [("T3-OBS-PWR-001", "1U/PSU1"),
+                                                             ("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]
 
 
 def test_enabled_without_health_is_not_trusted() -> None:
     power = parse_redfish_documents(_edit(PSU1, ["Status", "Health"], KeyError), "s")
-    assert [i.message for i in power.issues if i.code == "supply"] == [
+    assert [f.message for f in findings("redfish", power) if f.rule_id == "T3-OBS-PWR-001"] == [
         "power supply Power Supply 1: no health reported (PowerSubsystem)"
     ]
 
@@ -196,36 +211,106 @@ def test_enabled_without_health_is_not_trusted() -> None:
 def test_group_not_redundant_mode() -> None:
     documents = _edit("/redfish/v1/Chassis/1U/PowerSubsystem", ["PowerSupplyRedundancy", 0, "RedundancyType"],
                       "NotRedundant")
-    assert _issues(documents) == [("group", "1U/PowerSupplyRedundancy/0")]
+    assert _ids(documents) == [("T3-OBS-PWR-003", "1U/PowerSupplyRedundancy/0")]
 
 
 def test_group_min_needed_equal_to_healthy_supplies() -> None:
     """Two healthy supplies but both needed (MinNumNeeded 2): losing one drops the load."""
     power = parse_redfish_documents(_edit(POWER, ["Redundancy", 0, "MinNumNeeded"], 2), "s")
-    assert [(i.code, i.message) for i in power.issues] == [
-        ("group", "redundancy group PSU Redundancy: 2 healthy supply(ies) for 2 needed: losing one more drops "
-                  "the load (Power)"),
+    assert [(f.rule_id, f.message) for f in findings("redfish", power)] == [
+        ("T3-OBS-PWR-003", "redundancy group PSU Redundancy: 2 healthy supply(ies) for 2 needed: losing one more "
+                           "drops the load (Power)"),
     ]
 
 
 def test_one_supply_only() -> None:
     documents = _edit(POWER, ["PowerSupplies"], [BASE[POWER]["PowerSupplies"][0]])
     documents[POWER]["Redundancy"] = []
-    assert _issues(documents) == [("count", "1U")]
+    assert _ids(documents) == [("T3-OBS-PWR-005", "1U")]
+    assert _ids(documents, psu_min_count=1) == []
+
+
+def test_policy_may_ask_for_three_supplies() -> None:
+    power = parse_redfish_documents(BASE, "s")
+    assert ids("redfish", power, psu_min_count=3) == [("T3-OBS-PWR-005", "1U"), ("T3-OBS-PWR-005", "1U")]
+    assert [f.message for f in findings("redfish", power, psu_min_count=3)] == [
+        "Power reports 2 power supply(ies); redundancy needs at least 3",
+        "PowerSubsystem reports 2 power supply(ies); redundancy needs at least 3",
+    ]
 
 
 def test_outlet_on_an_unknown_path_gives_no_pdu() -> None:
     documents = _edit(PSU1, ["Links", "Outlet", "@odata.id"], "/redfish/v1/Something/Else")
     power = parse_redfish_documents(documents, "s")
     assert [s.pdu for s in power.supplies if s.generation == "PowerSubsystem"] == [None, "B"]
-    assert power.redundant is True
+    assert is_redundant("redfish", power) is True
 
 
 def test_floor_pdu_outlets_share_a_feed() -> None:
     documents = _edit(PSU1, ["Links", "Outlet", "@odata.id"], "/redfish/v1/PowerEquipment/FloorPDUs/F1/Outlets/1")
     psu2 = PSU1.replace("PSU1", "PSU2")
     documents[psu2]["Links"]["Outlet"]["@odata.id"] = "/redfish/v1/PowerEquipment/FloorPDUs/F1/Outlets/2"
-    assert _issues(documents) == [("feed", "pdu:F1")]
+    assert _ids(documents) == [("T3-OBS-PWR-002", "pdu:F1")]
+
+
+# ---- optional PowerSupplies, and a supply listed twice ----------------------------------------
+
+def test_power_without_power_supplies_is_fewer_than_two_not_a_parse_error() -> None:
+    documents = _edit(POWER, ["PowerSupplies"], KeyError)
+    del documents[POWER]["Redundancy"]
+    power = parse_redfish_documents(documents, "s")
+    old = power.resources[0]
+    assert (old.generation, old.supplies, old.lists_supplies) == ("Power", (), False)
+    assert _ids(documents) == [("T3-OBS-PWR-005", "1U")]
+    assert [f.message for f in findings("redfish", power)] == [
+        "Power reports 0 power supply(ies) (no PowerSupplies in it); redundancy needs at least 2"]
+
+
+def test_power_subsystem_without_a_power_supplies_link_lists_none() -> None:
+    documents = _edit("/redfish/v1/Chassis/1U/PowerSubsystem", ["PowerSupplies"], KeyError)
+    del documents["/redfish/v1/Chassis/1U/PowerSubsystem"]["PowerSupplyRedundancy"]
+    new = parse_redfish_documents(documents, "s").resources[1]
+    assert (new.generation, new.supplies, new.lists_supplies) == ("PowerSubsystem", (), False)
+    assert _ids(documents) == [("T3-OBS-PWR-005", "1U")]
+
+
+def test_old_array_listing_one_supply_twice_counts_it_once() -> None:
+    documents = _edit(POWER, ["PowerSupplies", 1], copy.deepcopy(BASE[POWER]["PowerSupplies"][0]))
+    old = parse_redfish_documents(documents, "s").resources[0]
+    assert [s.id for s in old.supplies] == ["PSU1"]
+    assert [(x.supply, x.odata_id, x.first, x.where) for x in old.repeats] == [
+        ("1U/PSU1", f"{POWER}#/PowerSupplies/0", f"{POWER}#/PowerSupplies/0", f"{POWER}#/PowerSupplies/1")]
+    assert _ids(documents) == [("T3-OBS-PWR-003", "1U/PSU Redundancy"), ("T3-OBS-PWR-005", "1U"),
+                               ("T3-OBS-PWR-007", "1U/PSU1")]
+    assert is_redundant("redfish", parse_redfish_documents(documents, "s")) is False
+
+
+def test_collection_listing_one_supply_twice_counts_it_once() -> None:
+    listing = "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies"
+    documents = _edit(listing, ["Members", 1], {"@odata.id": PSU1})
+    new = parse_redfish_documents(documents, "s").resources[1]
+    assert [s.id for s in new.supplies] == ["PSU1"]
+    assert [(x.supply, x.odata_id, x.first, x.where) for x in new.repeats] == [
+        ("1U/PSU1", PSU1, f"{listing}#/Members/0", f"{listing}#/Members/1")]
+    power = parse_redfish_documents(documents, "s")
+    assert [(f.rule_id, f.subject, f.message) for f in findings("redfish", power)
+            if f.rule_id in ("T3-OBS-PWR-005", "T3-OBS-PWR-007")] == [
+        ("T3-OBS-PWR-005", "1U", "PowerSubsystem reports 1 power supply(ies) (2 entries, 1 of them repeated); "
+                                 "redundancy needs at least 2"),
+        ("T3-OBS-PWR-007", "1U/PSU1", f"PowerSubsystem lists {PSU1} twice ({listing}#/Members/0 and "
+                                      f"{listing}#/Members/1): counted once"),
+    ]
+
+
+def test_a_repeat_beside_two_real_supplies_only_warns() -> None:
+    """Three entries, two supplies: the count is met, the repeat is a finding that keeps redundancy."""
+    listing = "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies"
+    documents = _edit(listing, ["Members"], [{"@odata.id": PSU1}, {"@odata.id": PSU1.replace("PSU1", "PSU2")},
+                                             {"@odata.id": PSU1 + "/"}])
+    power = parse_redfish_documents(documents, "s")
+    assert [s.id for s in power.resources[1].supplies] == ["PSU1", "PSU2"]
+    assert ids("redfish", power) == [("T3-OBS-PWR-007", "1U/PSU1")]
+    assert is_redundant("redfish", power) is True
 
 
 def test_links_followed_stop_at_the_supplies() -> None:
@@ -250,4 +335,4 @@ def test_redundant_iff_both_supplies_present_and_ok(s1: str, h1: str | None, s2:
     documents["/redfish/v1/Chassis/1U/PowerSubsystem"]["PowerSupplyRedundancy"][0]["Status"]["Health"] = "OK"
     power = parse_redfish_documents(documents, "s")
     ok = {"Enabled", "StandbySpare"}
-    assert power.redundant == (s1 in ok and h1 == "OK" and s2 in ok and h2 == "OK")
+    assert is_redundant("redfish", power) == (s1 in ok and h1 == "OK" and s2 in ok and h2 == "OK")

@@ -141,3 +141,63 @@ def test_credentials_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_credentials_passed_in_must_be_credentials() -> None:
     with pytest.raises(DeviceError, match=re.escape("credentials passed in must be a tier3.bmc.Credentials")):
         KINDS["redfish"].inspect("https://127.0.0.1:9", InspectOptions(extra={"credentials": ("u", SECRET)}))
+
+
+# ---- bodies are capped: tier3.sources.MAX_BYTES per answer and over one read ------------------
+
+class FakeResponse:
+    """What RedfishClient._body reads of a requests.Response: headers, iter_content, close."""
+
+    def __init__(self, chunks: Any, length: int | None = None) -> None:
+        self.headers = {} if length is None else {"Content-Length": str(length)}
+        self.chunks, self.read, self.closed = chunks, 0, False
+
+    def iter_content(self, _size: int) -> Any:
+        for chunk in self.chunks:
+            self.read += 1
+            yield chunk
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def _endless(chunk: bytes) -> Any:
+    while True:
+        yield chunk
+
+
+def test_body_streamed_past_the_cap_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tier3.sources.MAX_BYTES", 100)
+    response = FakeResponse(_endless(b"x" * 64))
+    with pytest.raises(DeviceError) as caught:
+        RedfishClient("https://127.0.0.1:9")._body(response, "https://127.0.0.1:9/redfish/v1")  # type: ignore[arg-type]
+    assert caught.value.one_line() == ("https://127.0.0.1:9/redfish/v1: answered over 100 bytes; expected one "
+                                       "Redfish resource (fix: check that the URL is the BMC's Redfish service)")
+    assert (response.read, response.closed) == (2, True)
+
+
+def test_body_announced_over_the_cap_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tier3.sources.MAX_BYTES", 100)
+    response = FakeResponse(_endless(b"x"), length=101)
+    with pytest.raises(DeviceError, match="answered over 100 bytes"):
+        RedfishClient("https://127.0.0.1:9")._body(response, "u")  # type: ignore[arg-type]
+    assert (response.read, response.closed) == (0, True)
+
+
+def test_bodies_share_one_cap_over_a_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tier3.sources.MAX_BYTES", 100)
+    client = RedfishClient("https://127.0.0.1:9")
+    assert client._body(FakeResponse([b"x" * 60]), "u1") == b"x" * 60  # type: ignore[arg-type]
+    with pytest.raises(DeviceError) as caught:
+        client._body(FakeResponse([b"y" * 60]), "u2")  # type: ignore[arg-type]
+    assert caught.value.one_line() == ("u2: the documents read from this BMC pass 100 bytes in total; expected a "
+                                       "few power resources (fix: point tier3 at the BMC of one host)")
+
+
+def test_default_cap_is_the_one_readers() -> None:
+    from tier3 import sources  # noqa: PLC0415
+    from tier3.bmc import shown_size  # noqa: PLC0415
+    from tier3.bmc.redfish import Budget  # noqa: PLC0415
+
+    assert Budget().limit == sources.MAX_BYTES == 64 * 1024 * 1024
+    assert shown_size(sources.MAX_BYTES) == "64 MiB"

@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from tier3.errors import DeviceError
 
 
+def shown_size(size: int) -> str:
+    """A byte limit as messages say it: ``64 MiB``, or ``4096 bytes`` when not whole MiB."""
+    mib = 1024 * 1024
+    return f"{size // mib} MiB" if size >= mib and size % mib == 0 else f"{size} bytes"
+
+
 @dataclass(frozen=True)
 class Credentials:
     username: str

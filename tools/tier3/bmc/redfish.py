@@ -3,8 +3,13 @@
 ``read_service(url, ...)`` starts at the service root and follows only the links
 ``tier3.parsers.redfish.links_to_follow`` names (chassis, power, supplies): a bounded number of
 documents, each fetched once (no cycles). Every failure is a ``DeviceError`` (the BMC answered
-badly or not at all) or a ``ParseError`` (it answered something that is not JSON), naming the URL
-and what was expected; never a verdict.
+badly or not at all) or a ``ParseError`` (it answered something that is not JSON, or a saved tree
+that is not one), naming the URL or file and what was expected; never a verdict.
+
+Limits, the same as ``tier3.sources`` (the one reader) sets for any source: at most
+``MAX_DOCUMENTS`` documents, each body or file at most ``tier3.sources.MAX_BYTES``, and that much
+in total over one read. A saved tree reads regular files only (``tier3.sources.read_bytes``: a
+FIFO or a device in it is refused, never waited on).
 
 Transport rules: TLS verified by default (``ca_file`` for a private CA, ``insecure`` only when
 asked); plain ``http://`` only with ``insecure`` (it would send the password in clear); no
@@ -28,12 +33,12 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from tier3.bmc import Credentials
-from tier3.errors import DeviceError, ParseError
+from tier3 import sources
+from tier3.bmc import Credentials, shown_size
+from tier3.errors import DeviceError, ParseError, Tier3Error
 from tier3.parsers.redfish import ROOT, links_to_follow
 
 MAX_DOCUMENTS = 1024  # a rack server needs ~10; a blade enclosure a few hundred
-MAX_BODY = 8 * 1024 * 1024  # bytes per document
 MAX_REDIRECTS = 5
 AUTH_MODES = ("basic", "session")
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -41,8 +46,28 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 Fetch = Callable[[str], Mapping[str, Any]]
 
 
-def crawl(fetch: Fetch, source: str, limit: int = MAX_DOCUMENTS) -> dict[str, Any]:
-    """Every document reachable from the service root through ``links_to_follow``, by path."""
+class Budget:
+    """The bytes one read of a service or a saved tree may take in all: ``tier3.sources.MAX_BYTES``."""
+
+    def __init__(self) -> None:
+        self.limit = sources.MAX_BYTES  # read now, so a test may lower it
+        self.used = 0
+
+    def left(self) -> int:
+        return self.limit - self.used
+
+    def spend(self, size: int) -> bool:
+        """Count ``size`` more bytes; False when that passes the limit."""
+        self.used += size
+        return self.used <= self.limit
+
+
+def crawl(fetch: Fetch, source: str, limit: int = MAX_DOCUMENTS,
+          error: type[Tier3Error] = DeviceError) -> dict[str, Any]:
+    """Every document reachable from the service root through ``links_to_follow``, by path.
+
+    More than ``limit`` documents is an ``error`` (DeviceError for a BMC, ParseError for a saved tree).
+    """
     documents: dict[str, Any] = {}
     queue = deque([ROOT])
     while queue:
@@ -52,7 +77,7 @@ def crawl(fetch: Fetch, source: str, limit: int = MAX_DOCUMENTS) -> dict[str, An
         if not path.startswith(ROOT + "/") and path != ROOT:
             raise ParseError(source, path, f"a link leaves the Redfish service (expected a path under {ROOT})")
         if len(documents) >= limit:
-            raise DeviceError(source, path, f"more than {limit} documents to read; is the tree looping?")
+            raise error(source, path, f"more than {limit} documents to read; is the tree looping?")
         document = fetch(path)
         documents[path] = document
         queue.extend(link for link in links_to_follow(path, document) if link not in documents)
@@ -60,26 +85,37 @@ def crawl(fetch: Fetch, source: str, limit: int = MAX_DOCUMENTS) -> dict[str, An
 
 
 def read_directory(directory: Path, limit: int = MAX_DOCUMENTS) -> dict[str, Any]:
-    """A saved tree: DMTF mockup layout ``DIR/redfish/v1/.../index.json`` or rooted at ``DIR``."""
+    """A saved tree: DMTF mockup layout ``DIR/redfish/v1/.../index.json`` or rooted at ``DIR``.
+
+    Each file is read through ``tier3.sources`` (a regular file, at most ``MAX_BYTES``); the
+    whole tree at most ``limit`` documents and ``MAX_BYTES`` in total, else a ParseError naming
+    the directory.
+    """
     nested = directory / "redfish" / "v1"
-    root = nested if (nested / "index.json").is_file() else directory
-    if not (root / "index.json").is_file():
+    root = nested if (nested / "index.json").exists() else directory
+    if not (root / "index.json").exists():
         raise ParseError(
             str(directory), "", "no service root: expected redfish/v1/index.json or index.json in it",
             hint="save the tree in the DMTF mockup layout (one index.json per resource)",
         )
     base = root.resolve()
+    budget = Budget()
+    hint = "save the tree in the DMTF mockup layout: one regular index.json file per resource"
 
     def fetch(path: str) -> Mapping[str, Any]:
         relative = path[len(ROOT) :].strip("/")
         file = (base / relative / "index.json").resolve()
         if not file.is_relative_to(base):
             raise ParseError(str(directory), path, "a link points outside the saved tree")
-        if not file.is_file():
+        if not file.exists():
             raise ParseError(str(file), "", f"missing: the tree links {path} but this file does not exist")
-        return _json_object(file.read_bytes(), str(file))
+        body = sources.read_bytes(str(file), hint=hint)
+        if not budget.spend(len(body)):
+            raise ParseError(str(directory), path, f"the saved tree holds more than {shown_size(budget.limit)} "
+                             "of documents: not one BMC's power resources", hint=hint)
+        return _json_object(body, str(file))
 
-    return crawl(fetch, str(directory), limit)
+    return crawl(fetch, str(directory), limit, error=ParseError)
 
 
 def _json_object(body: bytes, source: str) -> dict[str, Any]:
@@ -135,6 +171,7 @@ class RedfishClient:
         self.session.verify = False if insecure else (ca_file or True)
         self.session.headers.update({"Accept": "application/json", "OData-Version": "4.0"})
         self._logout_url: str | None = None
+        self._budget = Budget()
 
     def __repr__(self) -> str:
         return f"RedfishClient({self.base!r}, auth={self.auth_mode!r})"
@@ -251,20 +288,34 @@ class RedfishClient:
                           + f", expected 200 with a Redfish resource (after {attempts} attempt(s))")
 
     def _body(self, response: requests.Response, url: str) -> bytes:
+        """The body, streamed: stopped as soon as it passes ``MAX_BYTES``, alone or with what was read before."""
+        limit = min(self._budget.limit, self._budget.left())
+        declared = response.headers.get("Content-Length", "")
         chunks, size = [], 0
         try:
+            if declared.isdigit() and int(declared) > limit:
+                raise self._too_large(url, int(declared))
             with self._quiet():
                 for chunk in response.iter_content(64 * 1024):
                     size += len(chunk)
-                    if size > MAX_BODY:
-                        raise DeviceError(url, "", f"answered over {MAX_BODY} bytes; expected one Redfish resource")
+                    if size > limit:
+                        raise self._too_large(url, size)
                     chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
             raise DeviceError(url, "", f"the body was cut short ({_reason(exc)}); expected a whole JSON document",
                               hint="retry; if it persists, the BMC's web service is failing") from None
         finally:
             response.close()
+        self._budget.spend(size)
         return b"".join(chunks)
+
+    def _too_large(self, url: str, size: int) -> DeviceError:
+        cap = shown_size(self._budget.limit)
+        if size > self._budget.limit:
+            return DeviceError(url, "", f"answered over {cap}; expected one Redfish resource",
+                               hint="check that the URL is the BMC's Redfish service")
+        return DeviceError(url, "", f"the documents read from this BMC pass {cap} in total; expected a few "
+                           "power resources", hint="point tier3 at the BMC of one host")
 
     @contextmanager
     def _quiet(self) -> Iterator[None]:

@@ -67,23 +67,12 @@ def _r(rule_id: str, severity: Severity, title: str, hint: str, controls: tuple[
 
 
 REDUNDANCY_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
-ENCRYPTION_CONTROLS = ("PCI-DSS:3.5.1", "HIPAA:164.312(a)(2)(iv)", "ISO27001:A.8.24", "GDPR:32(1)(a)")
 MAX_BYTES = 64 * 1024 * 1024
 
 
 H, C, M, L = Severity.HIGH, Severity.CRITICAL, Severity.MEDIUM, Severity.LOW
-ENC = ENCRYPTION_CONTROLS
 # issue code (from tier3.parsers.*) -> the rule it fires; the catalogue is docs/inspect.md
 OBS_RULES: dict[str, ObservedRule] = {
-    "bond-member-down": _r("T3-OBS-NET-001", H, "bond member link down",
-                           "check the cable, the NIC and the switch port"),
-    "bond-too-few": _r("T3-OBS-NET-002", H, "fewer than two bond members carry traffic",
-                       "bring a second member up (802.3ad: in the same aggregator as the first)"),
-    "bond-down": _r("T3-OBS-NET-003", C, "bond has no link", "restore at least one member link now"),
-    "lacp-not-aggregated": _r("T3-OBS-NET-004", H, "802.3ad member up but outside the active aggregator",
-                              "check LACP on the switch port: same LAG, same speed, LACP enabled"),
-    "lacp-no-partner": _r("T3-OBS-NET-005", H, "802.3ad aggregator has no LACP partner",
-                          "configure the switch ports as an LACP port-channel (mode active)"),
     "md-degraded": _r("T3-OBS-STO-001", H, "md array degraded", "replace the failed disk and --add it to the array"),
     "md-syncing": _r("T3-OBS-STO-002", M, "md array resyncing, recovering or reshaping",
                      "wait for the sync to finish; do not pull another disk meanwhile"),
@@ -95,27 +84,6 @@ OBS_RULES: dict[str, ObservedRule] = {
                            "mdadm --remove the faulty member and replace the disk"),
     "md-too-few": _r("T3-OBS-STO-006", H, "md array with a single member slot", "grow it to two or more devices"),
     "md-none": _r("T3-OBS-STO-007", M, "no md array assembled", "assemble the arrays (mdadm --assemble --scan)"),
-    "mpath-path-failed": _r("T3-OBS-STO-010", H, "multipath path failed",
-                            "check the HBA, the fabric and the array port of that path"),
-    "mpath-too-few": _r("T3-OBS-STO-011", H, "fewer than two multipath paths active and ready",
-                        "restore the second path (zoning, cabling, HBA)"),
-    "mpath-no-path": _r("T3-OBS-STO-012", C, "multipath map has no usable path", "restore a path now"),
-    "mpath-none": _r("T3-OBS-STO-013", M, "no multipath map", "check multipathd and the LUN masking"),
-    "crypt-luks1": _r("T3-OBS-ENC-001", M, "LUKS1 header", "cryptsetup convert --type luks2 (after a header backup)",
-                      ENC),
-    "crypt-weak-pbkdf": _r("T3-OBS-ENC-002", H, "weak PBKDF (pbkdf2) on a key slot",
-                           "cryptsetup luksConvertKey --pbkdf argon2id (LUKS2)", ENC),
-    "crypt-short-key": _r("T3-OBS-ENC-003", H, "key shorter than 256 bits", "re-encrypt with --key-size 512 (XTS)",
-                          ENC),
-    "crypt-cipher": _r("T3-OBS-ENC-004", H, "cipher is not aes-xts-plain64 (or an approved XTS/Adiantum mode)",
-                       "re-encrypt with --cipher aes-xts-plain64", ENC),
-    "crypt-not-open": _r("T3-OBS-ENC-005", H, "dm-crypt mapping not active", "open the volume (or check its name)",
-                         ENC),
-    "crypt-plain": _r("T3-OBS-ENC-006", M, "plain dm-crypt (no LUKS header)", "move the data to a LUKS2 volume", ENC),
-    "crypt-no-keyslot": _r("T3-OBS-ENC-007", H, "LUKS header without an enabled key slot",
-                           "restore the header from its backup", ENC),
-    "fs-not-encrypted": _r("T3-OBS-ENC-010", M, "mounted filesystem not on an encrypted device",
-                           "move the filesystem onto a LUKS2 volume", ENC),
 }
 
 

@@ -4,16 +4,17 @@
 Redfish tree (DMTF mockup layout), or a JSON file (or ``-``) mapping each ``@odata.id`` to its
 document. ``ipmi-sdr`` SOURCE: a saved ``ipmitool sdr type`` output, ``-``, or ``ipmi://HOST[:PORT]``.
 
-"redundant" for a BMC: the host keeps running after losing any one power supply or any one PDU,
-as far as its BMC can tell. The parsers say what is wrong (``Issue``); the table ``OBS_RULES``
-below turns each issue code into a finding with a rule id, documented in docs/inspect-bmc.md.
+Both are ``Kind`` rows without host evidence (the controller reads the BMC itself). How SOURCE is
+read is a table keyed by URL scheme; files and ``-`` go through ``tier3.sources`` (the one reader,
+with its limits), saved trees and BMC answers through ``tier3.bmc`` under the same limits. The
+parsers give facts; the rules T3-OBS-PWR-* of ``tier3.rules.observed.power`` judge them
+(``tier3 rules --scope observed``); docs/inspect-bmc.md explains the verdict.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,37 +23,13 @@ from tier3.bmc import Credentials
 from tier3.bmc import ipmi as ipmi_io
 from tier3.bmc import redfish as redfish_io
 from tier3.errors import DeviceError, ParseError
-from tier3.inspect import InspectOptions
-from tier3.inspect._legacy import LegacyKind as Kind
-from tier3.inspect._legacy import ObservedRule, observed_findings
-from tier3.model.finding import Severity
-from tier3.parsers.ipmi import IpmiPower, parse_ipmi_sdr
-from tier3.parsers.ipmi import Issue as IpmiIssue
-from tier3.parsers.redfish import Issue, RedfishPower, parse_redfish_documents
+from tier3.inspect import InspectOptions, Kind
+from tier3.model import Finding
+from tier3.parsers.ipmi import OTHER, IpmiPower, Sensor, parse_ipmi_sdr
+from tier3.parsers.redfish import RedfishPower, parse_redfish_documents
+from tier3.sources import STDIN, read_text
 
-POWER_CONTROLS = ("ISO27001:A.7.11", "ISO27001:A.8.14", "SOC2:A1.2", "NIST-800-53:PE-9(1)")
-
-
-# issue code (tier3.parsers.redfish.ISSUE_CODES, plus "warning" from IPMI) -> the rule it fires
-OBS_RULES: dict[str, ObservedRule] = {
-    "supply": ObservedRule("T3-OBS-PWR-001", Severity.HIGH, "power supply absent, disabled or unhealthy",
-                           "reseat or replace the supply, or enable it; then read the BMC again", POWER_CONTROLS),
-    "feed": ObservedRule("T3-OBS-PWR-002", Severity.HIGH, "power supplies share one PDU (single feed)",
-                         "plug one supply into an outlet of a PDU on the other feed", POWER_CONTROLS),
-    "group": ObservedRule("T3-OBS-PWR-003", Severity.HIGH, "power redundancy group degraded",
-                          "restore the failed supply until the BMC reports the group fully redundant", POWER_CONTROLS),
-    "input": ObservedRule("T3-OBS-PWR-004", Severity.HIGH, "power supply lost its AC input",
-                          "check the supply's cord, PDU outlet and breaker on that feed", POWER_CONTROLS),
-    "count": ObservedRule("T3-OBS-PWR-005", Severity.HIGH, "fewer than two power supplies reported",
-                          "install a second supply (or check that the BMC reports both)", POWER_CONTROLS),
-    "warning": ObservedRule("T3-OBS-PWR-006", Severity.MEDIUM, "power supply predicts its own failure",
-                            "replace the supply at the next maintenance window", POWER_CONTROLS,
-                            breaks_redundancy=False),
-}
-
-
-def _findings(issues: Iterable[Issue | IpmiIssue], source: str, read: str) -> list[dict[str, Any]]:
-    return observed_findings(issues, OBS_RULES, source, read)
+Reader = Callable[[str, InspectOptions], tuple[Any, str]]
 
 
 def _credentials(options: InspectOptions, source: str) -> Credentials | None:
@@ -68,6 +45,13 @@ def _hint(options: InspectOptions) -> str:
     return f"check the user and password in ${options.username_env} / ${options.password_env}"
 
 
+def _scheme(source: str, readers: dict[str, Reader], expected: str) -> Reader:
+    scheme = urlsplit(source).scheme if "://" in source else ""
+    if scheme not in readers:
+        raise DeviceError(source, "", f"unknown scheme {scheme}://; expected {expected}")
+    return readers[scheme]
+
+
 # ---- redfish ---------------------------------------------------------------------------------
 
 def _redfish_network(source: str, options: InspectOptions) -> tuple[dict[str, Any], str]:
@@ -80,13 +64,15 @@ def _redfish_network(source: str, options: InspectOptions) -> tuple[dict[str, An
 
 
 def _redfish_saved(source: str, _: InspectOptions) -> tuple[dict[str, Any], str]:
-    if source != "-" and Path(source).is_dir():
+    if source != STDIN and Path(source).is_dir():
         return redfish_io.read_directory(Path(source)), "saved Redfish tree"
-    text = _read_text(source)
+    text = read_text(source, hint="give https://BMC, a directory holding a saved Redfish tree, a JSON file or '-'")
     try:
         bundle = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ParseError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ParseError(source, "", "JSON nested too deeply") from None
     if not isinstance(bundle, dict) or not all(isinstance(k, str) for k in bundle):
         raise ParseError(source, "", "expected a JSON object mapping each @odata.id to its document",
                          hint="or give a directory holding the saved tree, or https://BMC")
@@ -94,27 +80,19 @@ def _redfish_saved(source: str, _: InspectOptions) -> tuple[dict[str, Any], str]
 
 
 # URL scheme -> reader; anything without a scheme is a saved tree, a JSON bundle, or '-'
-REDFISH_READERS: dict[str, Callable[[str, InspectOptions], tuple[dict[str, Any], str]]] = {
+REDFISH_READERS: dict[str, Reader] = {
     "https": _redfish_network,
     "http": _redfish_network,
     "": _redfish_saved,
 }
 
 
-def inspect_redfish(source: str, options: InspectOptions) -> dict[str, Any]:
-    scheme = urlsplit(source).scheme if "://" in source else ""
-    if scheme not in REDFISH_READERS:
-        raise DeviceError(source, "", f"unknown scheme {scheme}://; expected https://BMC, a directory or a file")
-    documents, read = REDFISH_READERS[scheme](source, options)
-    power = parse_redfish_documents(documents, source)
-    return redfish_report(power, source, read, len(documents))
+def read_redfish(source: str, options: InspectOptions) -> tuple[dict[str, Any], str]:
+    return _scheme(source, REDFISH_READERS, "https://BMC, a directory or a file")(source, options)
 
 
-def redfish_report(power: RedfishPower, source: str, read: str, documents: int) -> dict[str, Any]:
+def redfish_report(power: RedfishPower, _findings: Sequence[Finding], documents: Any) -> dict[str, Any]:
     return {
-        "kind": "redfish",
-        "source": source,
-        "redundant": power.redundant,
         "chassis": [{"id": c.id, "resource": c.odata_id, "schemas": list(c.generations)} for c in power.chassis],
         "supplies": [
             {"chassis": s.chassis, "id": s.id, "name": s.name, "schema": s.generation, "state": s.state,
@@ -128,26 +106,19 @@ def redfish_report(power: RedfishPower, source: str, read: str, documents: int) 
              "members": list(g.members), "resource": g.where}
             for c in power.chassis for g in c.groups
         ],
+        "listed_twice": [
+            {"chassis": r.chassis, "schema": r.generation, "supply": x.supply, "resource": x.odata_id,
+             "first": x.first, "again": x.where}
+            for r in power.resources for x in r.repeats
+        ],
+        "without_supply_list": [r.odata_id for r in power.resources if not r.lists_supplies],
         "pdus": sorted({s.pdu for s in power.supplies if s.pdu}),
         "skipped_chassis": list(power.skipped),
-        "documents_read": documents,
-        "findings": _findings(power.issues, source, read),
+        "documents_read": len(documents),
     }
 
 
 # ---- ipmi-sdr --------------------------------------------------------------------------------
-
-def _read_text(source: str) -> str:
-    if source == "-":
-        return sys.stdin.read()
-    path = Path(source)
-    if not path.is_file():
-        raise ParseError(source, "", "no such file", hint="give a saved output file, '-' or a BMC address")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ParseError(source, f"byte {exc.start}", "not UTF-8 text") from None
-
 
 def _ipmi_network(source: str, options: InspectOptions) -> tuple[str, str]:
     ipmi_io.parse_ipmi_url(source)  # a bad address is reported before missing credentials
@@ -160,42 +131,37 @@ def _ipmi_network(source: str, options: InspectOptions) -> tuple[str, str]:
 
 
 def _ipmi_saved(source: str, _: InspectOptions) -> tuple[str, str]:
-    return _read_text(source), "saved ipmitool sdr output"
+    return read_text(source, hint="give a saved output file, '-' or a BMC address"), "saved ipmitool sdr output"
 
 
-IPMI_READERS: dict[str, Callable[[str, InspectOptions], tuple[str, str]]] = {
+IPMI_READERS: dict[str, Reader] = {
     "ipmi": _ipmi_network,
     "": _ipmi_saved,
 }
 
 
-def inspect_ipmi_sdr(source: str, options: InspectOptions) -> dict[str, Any]:
-    scheme = urlsplit(source).scheme if "://" in source else ""
-    if scheme not in IPMI_READERS:
-        raise DeviceError(source, "", f"unknown scheme {scheme}://; expected ipmi://HOST[:PORT], a file or '-'")
-    text, read = IPMI_READERS[scheme](source, options)
-    return ipmi_report(parse_ipmi_sdr(text, source), source, read)
+def read_ipmi(source: str, options: InspectOptions) -> tuple[str, str]:
+    return _scheme(source, IPMI_READERS, "ipmi://HOST[:PORT], a file or '-'")(source, options)
 
 
-def ipmi_report(power: IpmiPower, source: str, read: str) -> dict[str, Any]:
-    def sensor(s: Any) -> dict[str, Any]:
-        return {"name": s.name, "sensor_id": s.sensor_id, "status": s.status, "entity": s.entity,
-                "states": list(s.states), "other_states": s.other, "present": s.present}
+def _sensor(s: Sensor) -> dict[str, Any]:
+    return {"name": s.name, "sensor_id": s.sensor_id, "status": s.status, "entity": s.entity,
+            "states": list(s.states), "other_states": s.other, "present": s.present}
 
+
+def ipmi_report(power: IpmiPower, _findings: Sequence[Finding], _raw: Any) -> dict[str, Any]:
     return {
-        "kind": "ipmi-sdr",
-        "source": source,
-        "redundant": not any(OBS_RULES[i.code].breaks_redundancy for i in power.issues),
-        "supplies": [sensor(s) for s in power.supplies],
-        "redundancy_sensors": [sensor(s) for s in power.redundancy],
-        "other_sensors": [sensor(s) for s in power.sensors if s.kind == "other"],
-        "findings": _findings(power.issues, source, read),
+        "supplies": [_sensor(s) for s in power.supplies],
+        "redundancy_sensors": [_sensor(s) for s in power.groups],
+        "other_sensors": [_sensor(s) for s in power.sensors if s.kind == OTHER],
     }
 
 
-KINDS: dict[str, Kind] = {
-    "redfish": Kind("redfish", "power supplies, redundancy and PDU feeds from a Redfish BMC", "redundant",
-                    inspect_redfish),
-    "ipmi-sdr": Kind("ipmi-sdr", "power supplies and redundancy from ipmitool sdr type output", "redundant",
-                     inspect_ipmi_sdr),
-}
+KINDS: dict[str, Kind] = {k.name: k for k in (
+    Kind("redfish", "power supplies, redundancy and PDU feeds from a Redfish BMC", "redundant", evidence=(),
+         read=read_redfish, parse=lambda documents, source, _o: parse_redfish_documents(documents, source),
+         report=redfish_report, described=lambda _facts, how: how),
+    Kind("ipmi-sdr", "power supplies and redundancy from ipmitool sdr type output", "redundant", evidence=(),
+         read=read_ipmi, parse=lambda text, source, _o: parse_ipmi_sdr(text, source),
+         report=ipmi_report, described=lambda _facts, how: how),
+)}

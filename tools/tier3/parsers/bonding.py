@@ -32,7 +32,17 @@ Expected input (Linux 6.1; 802.3ad adds the ``802.3ad info`` block and per-slave
 Completeness: the file has no end marker, so each slave block must be whole: ``MII Status``,
 ``Link Failure Count`` and ``Slave queue ID`` present, and each LACP details block must end with
 its ``port state``. A cut inside the last slave is a ParseError; a cut exactly between two slave
-blocks cannot be seen (it leaves fewer slaves, which never makes a bond look more redundant).
+blocks cannot be seen (it leaves fewer slaves: never a member more than the bond has).
+
+Read without CAP_NET_ADMIN (not as root), the kernel leaves out ``System priority``, ``System MAC
+address``, the ``Active Aggregator Info`` block and every slave's ``details ... lacp pdu`` blocks:
+such a file parses, with ``aggregator_hidden`` set and the aggregator and LACP partner unknown
+(``None``). As root, a bond without an active aggregator prints ``bond NAME has no active
+aggregator`` instead of the block (``aggregator_hidden`` false, the aggregator ``None``).
+
+Not read: the output of bonding drivers before v3.7.0 (RHEL 5: ``Ethernet Channel Bonding Driver:
+v3.4.0 (October 7, 2008)``), whose slave blocks have no ``Slave queue ID``: refused with a
+ParseError naming that format, never judged from a guess at its shape.
 
 The bond's name is not in the file: the caller passes it (``tier3 inspect`` takes it from the path).
 """
@@ -40,17 +50,19 @@ The bond's name is not in the file: the caller passes it (``tier3 inspect`` take
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 
 from tier3.errors import ParseError
-from tier3.parsers._text import Issue, check_text, key_value, to_int
+from tier3.parsers._text import check_text, key_value, to_int
 
 WHAT = "/proc/net/bonding output ('Ethernet Channel Bonding Driver: ...' first)"
 MII_STATES = ("up", "down", "going back", "going down")
 LACP_SYNC = 0x08  # port state bits (IEEE 802.1AX): synchronization, collecting, distributing
 LACP_IN_USE = 0x08 | 0x10 | 0x20
 NULL_MAC = "00:00:00:00:00:00"
-_HEADER = re.compile(r"^Ethernet Channel Bonding Driver: ")
+_HEADER = re.compile(r"^Ethernet Channel Bonding Driver: v?(?P<version>\S*)(?P<date> \(.*\))?")
+_NO_AGGREGATOR = re.compile(r"^bond \S+ has no active aggregator$")
+QUEUE_ID_SINCE = (3, 7, 0)  # the bonding driver that added "Slave queue ID" to each slave block
 _PDU_KEYS = ("system priority", "system mac address", "port priority", "port number", "port state")
 
 
@@ -95,7 +107,7 @@ class Bond:
     active_aggregator_id: int | None = None
     active_aggregator_ports: int | None = None
     partner_mac: str | None = None
-    issues: tuple[Issue, ...] = field(default=())
+    aggregator_hidden: bool = False  # 802.3ad read without root: aggregator and LACP details not printed
 
     @property
     def is_8023ad(self) -> bool:
@@ -114,10 +126,6 @@ class Bond:
             return False
         return all(p.in_sync for p in pdus)
 
-    @property
-    def redundant(self) -> bool:
-        return not any(i.breaks_redundancy for i in self.issues)
-
 
 class _Builder:
     def __init__(self, source: str) -> None:
@@ -127,6 +135,7 @@ class _Builder:
         self.agg: dict[str, str] = {}
         self.slaves: list[dict[str, object]] = []
         self.block = "bond"  # bond, ad, agg, slave, actor, partner
+        self.no_aggregator = False  # "bond NAME has no active aggregator" (root only)
 
     def where(self, n: int) -> str:
         return f"line {n}"
@@ -161,6 +170,9 @@ class _Builder:
             return
         if text == "Active Aggregator Info:":
             self.block = "agg"
+            return
+        if self.block == "ad" and _NO_AGGREGATOR.match(text):
+            self.no_aggregator = True
             return
         if text in ("details actor lacp pdu:", "details partner lacp pdu:"):
             if self.block not in ("slave", "actor", "partner"):
@@ -204,8 +216,10 @@ def parse_proc_net_bonding(text: str, source: str, name: str = "bond") -> Bond:
     """Parse one ``/proc/net/bonding/<name>`` file; ``name`` is the bond's name (not in the file)."""
     lines = check_text(text, source, WHAT)
     first = next((i for i, raw in enumerate(lines) if raw.strip()), 0)
-    if not _HEADER.match(lines[first]):
+    header = _HEADER.match(lines[first])
+    if not header:
         raise ParseError(source, f"line {first + 1}", f"expected {WHAT}, got {lines[first].strip()[:60]!r}")
+    _refuse_before_queue_id(header, lines, source, first + 1)
     b = _Builder(source)
     for i, raw in enumerate(lines[first + 1:], start=first + 2):
         if raw.strip():
@@ -225,10 +239,26 @@ def parse_proc_net_bonding(text: str, source: str, name: str = "bond") -> Bond:
         partner_mac = b.agg.get("Partner Mac Address")
     active = b.bond.get("Currently Active Slave")
     primary = b.bond.get("Primary Slave", "").split(" ")[0] or None
-    bond = Bond(name=name, mode=mode, mii_status=bond_mii, active_slave=None if active in (None, "None") else active,
+    return Bond(name=name, mode=mode, mii_status=bond_mii, active_slave=None if active in (None, "None") else active,
                 primary_slave=primary, slaves=slaves, active_aggregator_id=agg_id,
-                active_aggregator_ports=agg_ports, partner_mac=partner_mac)
-    return replace(bond, issues=tuple(_issues(bond)))
+                active_aggregator_ports=agg_ports, partner_mac=partner_mac,
+                aggregator_hidden="802.3ad" in mode and not b.agg and not b.no_aggregator)
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    m = re.match(r"(\d+)\.(\d+)\.(\d+)", text)
+    return None if m is None else tuple(int(n) for n in m.groups())
+
+
+def _refuse_before_queue_id(header: re.Match[str], lines: list[str], source: str, line: int) -> None:
+    """Bonding drivers before v3.7.0 (RHEL 5) print no ``Slave queue ID``: a format not read here."""
+    version = _version(header["version"])
+    if version is None or version >= QUEUE_ID_SINCE or any(raw.startswith("Slave queue ID:") for raw in lines):
+        return
+    raise ParseError(source, f"line {line}", f"bonding driver v{header['version']}{header['date'] or ''} output "
+                     "(RHEL 5 format: slave blocks without 'Slave queue ID') is not supported",
+                     hint="upgrade the host past RHEL 5 (bonding driver v3.7.0 or later prints the format read "
+                     "here), or judge each slave's 'MII Status' in this file by hand")
 
 
 def _same_shape(slaves: list[dict[str, object]], source: str) -> None:
@@ -267,48 +297,3 @@ def _slave(raw: dict[str, object], source: str) -> Slave:
         partner=_pdu(raw.get("partner"), source, where),
     )
 
-
-def _issues(bond: Bond) -> list[Issue]:
-    """What stops the bond from being redundant (docs/inspect.md, kind bonding)."""
-    out: list[Issue] = []
-    up = [s for s in bond.slaves if s.up]
-    for s in bond.slaves:
-        if not s.up:
-            out.append(Issue("bond-member-down", f"{bond.name}:{s.name}",
-                             f"slave {s.name} MII status {s.mii_status}", f"line {s.line}",
-                             {"mii_status": s.mii_status, "link_failure_count": s.link_failure_count}))
-    if bond.mii_status != "up":
-        out.append(Issue("bond-down", bond.name, f"bond MII status {bond.mii_status}: no slave carries traffic",
-                         evidence={"mii_status": bond.mii_status, "active_slave": bond.active_slave}))
-    if bond.is_8023ad:
-        out.extend(_lacp_issues(bond))
-    elif len(up) < 2:
-        out.append(Issue("bond-too-few", bond.name, f"{len(up)} of {len(bond.slaves)} slaves up: losing one more "
-                         "link cuts the host off", evidence={"slaves": len(bond.slaves), "slaves_up": len(up)}))
-    return out
-
-
-def _lacp_issues(bond: Bond) -> list[Issue]:
-    out: list[Issue] = []
-    members = [s for s in bond.slaves if bond.in_active_aggregator(s)]
-    member_names = {s.name for s in members}
-    for s in bond.slaves:
-        if s.up and s.name not in member_names:
-            out.append(Issue("lacp-not-aggregated", f"{bond.name}:{s.name}",
-                             f"slave {s.name} is up but not in the active aggregator {bond.active_aggregator_id}",
-                             f"line {s.line}",
-                             {"aggregator_id": s.aggregator_id, "active_aggregator_id": bond.active_aggregator_id,
-                              "partner_mac": None if s.partner is None else s.partner.system_mac,
-                              "actor_port_state": None if s.actor is None else s.actor.port_state,
-                              "partner_port_state": None if s.partner is None else s.partner.port_state}))
-    if bond.partner_mac in (None, NULL_MAC):
-        out.append(Issue("lacp-no-partner", bond.name, "the active aggregator has no LACP partner",
-                         evidence={"partner_mac": bond.partner_mac, "active_aggregator_id": bond.active_aggregator_id}))
-    ports = bond.active_aggregator_ports or 0
-    if len(members) < 2 or ports < 2:
-        out.append(Issue("bond-too-few", bond.name,
-                         f"{min(len(members), ports)} port(s) in the active aggregator: fewer than two",
-                         evidence={"active_aggregator_id": bond.active_aggregator_id,
-                                   "number_of_ports": bond.active_aggregator_ports,
-                                   "members": [s.name for s in members]}))
-    return out

@@ -36,14 +36,10 @@ import re
 from dataclasses import dataclass, field
 
 from tier3.errors import ParseError
-from tier3.parsers._text import Issue, check_text, key_value, to_int
+from tier3.parsers._text import check_text, key_value, to_int
 
 STATUS_WHAT = "cryptsetup status output ('/dev/mapper/NAME is active.' first)"
 DUMP_WHAT = "cryptsetup luksDump output ('LUKS header information' first)"
-GOOD_CIPHERS = ("aes-xts-plain64", "aes-xts-plain", "serpent-xts-plain64", "twofish-xts-plain64",
-                "aes-adiantum-plain64", "xchacha20,aes-adiantum-plain64", "xchacha12,aes-adiantum-plain64")
-MIN_KEY_BITS = 256
-WEAK_PBKDF = ("pbkdf2",)
 _STATUS = re.compile(r"^(?P<dev>\S+) is (?P<state>active|inactive)(?P<use> and is in use)?\.\s*$")
 _LUKS1_SLOT = re.compile(r"^Key Slot (?P<n>\d+): (?P<state>ENABLED|DISABLED)\s*$")
 _LUKS2_ITEM = re.compile(r"^  (?P<n>\d+): (?P<type>\S+)\s*$")
@@ -59,18 +55,6 @@ class CryptStatus:
     key_bits: int | None
     backing_device: str
     fields: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def encrypted(self) -> bool:
-        return self.active and bool(self.cipher) and self.cipher != "cipher_null-ecb"
-
-    def issues(self) -> list[Issue]:
-        """Encryption weaknesses visible in ``status`` (docs/inspect.md, kind cryptsetup)."""
-        if not self.active:
-            return [Issue("crypt-not-open", self.device, f"{self.device} is not an active dm-crypt mapping")]
-        return [*_cipher_issues(self.device, self.type, self.cipher, self.key_bits, "line 1"),
-                *([Issue("crypt-plain", self.device, "plain dm-crypt: no header, no key slots, no PBKDF", "type",
-                         {"type": self.type})] if self.type.upper() == "PLAIN" else [])]
 
 
 @dataclass(frozen=True)
@@ -92,34 +76,9 @@ class LuksHeader:
     keyslots: tuple[KeySlot, ...]
 
     @property
-    def subject(self) -> str:
+    def name(self) -> str:
+        """The device when the dump names it (LUKS1), else ``luks:UUID``."""
         return self.device or f"luks:{self.uuid}"
-
-    def issues(self) -> list[Issue]:
-        """Header weaknesses (docs/inspect.md, kind luksdump)."""
-        out = _cipher_issues(self.subject, f"LUKS{self.version}", self.cipher, self.key_bits, "Version")
-        for ks in self.keyslots:
-            if ks.enabled and ks.pbkdf in WEAK_PBKDF:
-                out.append(Issue("crypt-weak-pbkdf", f"{self.subject}:keyslot{ks.slot}",
-                                 f"key slot {ks.slot} uses {ks.pbkdf}: cheap to brute-force on GPUs",
-                                 f"line {ks.line}", {"pbkdf": ks.pbkdf, **ks.parameters}))
-        if not any(ks.enabled for ks in self.keyslots):
-            out.append(Issue("crypt-no-keyslot", self.subject, "no enabled key slot: the volume cannot be opened"))
-        return out
-
-
-def _cipher_issues(subject: str, kind: str, cipher: str, key_bits: int | None, where: str) -> list[Issue]:
-    out = []
-    facts = {"type": kind, "cipher": cipher, "key_bits": key_bits}
-    if kind.upper() == "LUKS1":
-        out.append(Issue("crypt-luks1", subject, "LUKS1 header: no argon2, no header checksum, no tokens", where,
-                         facts))
-    if key_bits is not None and key_bits < MIN_KEY_BITS:
-        out.append(Issue("crypt-short-key", subject, f"{key_bits}-bit key: below {MIN_KEY_BITS}", where, facts))
-    if cipher and cipher not in GOOD_CIPHERS:
-        out.append(Issue("crypt-cipher", subject, f"cipher {cipher} is not one of {', '.join(GOOD_CIPHERS[:2])}, ...",
-                         where, facts))
-    return out
 
 
 def _bits(value: str, source: str, where: str) -> int:

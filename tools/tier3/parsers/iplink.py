@@ -7,8 +7,12 @@ Expected input (iproute2 6.1)::
         bond mode 802.3ad miimon 100 ... ad_aggregator 1 ad_num_ports 2 ad_actor_key 15 ad_partner_key 15
         ad_partner_mac 52:54:00:00:02:01 ...
 
-``ip -d link`` does not list the slaves, so outside 802.3ad it can only say that the bond is down;
-whether it is redundant is then unknown (``None``): read ``/proc/net/bonding/BOND`` for that.
+``ip -d link`` does not list the slaves: outside 802.3ad (whose ``ad_num_ports`` counts the ports
+of the active aggregator) it shows the bond's link, not its members; ``/proc/net/bonding/BOND``
+shows those.
+
+``ip -d link show`` without a device lists every link: the one bond among them is read (``name``
+picks one when there are several).
 """
 
 from __future__ import annotations
@@ -17,10 +21,9 @@ import re
 from dataclasses import dataclass
 
 from tier3.errors import ParseError
-from tier3.parsers._text import Issue, check_text, to_int
+from tier3.parsers._text import check_text, to_int
 
 WHAT = "ip -d link show output ('N: NAME: <FLAGS> ...' first, a 'bond mode' line)"
-NULL_MAC = "00:00:00:00:00:00"
 _FIRST = re.compile(r"^\d+: (?P<name>[^:@\s]+)(?:@\S+)?: <(?P<flags>[^>]*)>.*\bstate (?P<state>\S+)")
 
 
@@ -31,46 +34,42 @@ class BondLink:
     state: str  # UP, DOWN, UNKNOWN, ...
     mode: str
     options: dict[str, str]
+    line: int = 1  # the bond's first line (``N: NAME: <FLAGS> ...``)
 
     @property
     def carrier(self) -> bool:
         return self.state == "UP" and "NO-CARRIER" not in self.flags and "LOWER_UP" in self.flags
 
-    def issues(self) -> list[Issue]:
-        out: list[Issue] = []
-        if not self.carrier:
-            out.append(Issue("bond-down", self.name, f"link state {self.state}, flags {','.join(self.flags)}",
-                             "line 1", {"state": self.state, "flags": list(self.flags)}))
-        if self.mode == "802.3ad":
-            ports = self.options.get("ad_num_ports", "0")
-            partner = self.options.get("ad_partner_mac", NULL_MAC)
-            if partner == NULL_MAC:
-                out.append(Issue("lacp-no-partner", self.name, "the active aggregator has no LACP partner",
-                                 evidence={"ad_partner_mac": partner}))
-            if not ports.isdigit() or int(ports) < 2:
-                out.append(Issue("bond-too-few", self.name, f"{ports} port(s) in the active aggregator",
-                                 evidence={"ad_aggregator": self.options.get("ad_aggregator"), "ad_num_ports": ports}))
-        return out
 
-    @property
-    def redundant(self) -> bool | None:
-        """False when an issue shows; True only for 802.3ad (the only mode whose member count is shown)."""
-        if any(i.breaks_redundancy for i in self.issues()):
-            return False
-        return True if self.mode == "802.3ad" else None
+def _links(lines: list[str], source: str) -> list[tuple[int, re.Match[str], list[tuple[int, str]]]]:
+    """The link blocks: (line number, first line's match, the block's lines), each from its ``N: NAME:`` line."""
+    out: list[tuple[int, re.Match[str], list[tuple[int, str]]]] = []
+    for n, raw in enumerate(lines, start=1):
+        m = _FIRST.match(raw) if raw[:1].isdigit() else None
+        if m is not None:
+            out.append((n, m, []))
+        elif not out:
+            raise ParseError(source, "line 1", f"expected {WHAT}, got {lines[0].strip()[:60]!r}")
+        else:
+            out[-1][2].append((n, raw))
+    return out
 
 
-def parse_ip_link_bond(text: str, source: str) -> BondLink:
-    """Parse ``ip -d link show BOND`` for one bond device."""
+def parse_ip_link_bond(text: str, source: str, name: str | None = None) -> BondLink:
+    """Parse ``ip -d link show BOND`` for one bond device (or the bond ``name`` in ``ip -d link show``)."""
     lines = check_text(text, source, WHAT)
-    m = _FIRST.match(lines[0])
-    if not m:
-        raise ParseError(source, "line 1", f"expected {WHAT}, got {lines[0].strip()[:60]!r}")
-    bond_line = next(((n, raw.split()) for n, raw in enumerate(lines[1:], start=2)
-                      if raw.strip().startswith("bond mode ")), None)
-    if bond_line is None:
+    links = _links(lines, source)
+    bonds = [(first, m, block) for first, m, block in links
+             if any(raw.strip().startswith("bond mode ") for _, raw in block)]
+    if name is not None and len(bonds) > 1:
+        bonds = [b for b in bonds if b[1]["name"] == name] or bonds
+    if len(bonds) > 1:
+        raise ParseError(source, f"line {bonds[1][0]}", f"several bonds ({', '.join(b[1]['name'] for b in bonds)}) "
+                         "and none named", hint="save ip -d link show BOND for one bond, or name the bond")
+    if not bonds:
         raise ParseError(source, f"line {len(lines)}", "no 'bond mode ...' line: not a bond, or -d was not given")
-    n, words = bond_line
+    first, m, block = bonds[0]
+    n, words = next((n, raw.split()) for n, raw in block if raw.strip().startswith("bond mode "))
     if len(words) < 3 or (len(words) - 3) % 2:
         raise ParseError(source, f"line {n}", "bond options are not 'key value' pairs after 'bond mode MODE' "
                          "(truncated?)")
@@ -81,4 +80,4 @@ def parse_ip_link_bond(text: str, source: str) -> BondLink:
             if key not in options:
                 raise ParseError(source, f"line {n}", f"802.3ad bond without {key} (truncated?)")
         to_int(options["ad_num_ports"], source, f"line {n}", "ad_num_ports")
-    return BondLink(m["name"], tuple(m["flags"].split(",")), m["state"], mode, options)
+    return BondLink(m["name"], tuple(m["flags"].split(",")), m["state"], mode, options, first)

@@ -1,4 +1,4 @@
-"""``ipmitool sdr type "Power Supply"`` / ``sdr type "Power Unit"`` output -> supplies, redundancy, verdict. Pure.
+"""``ipmitool sdr type "Power Supply"`` / ``sdr type "Power Unit"`` output -> supply and group sensors. Pure.
 
 Each line is ``name | id | status | entity | state``, e.g.::
 
@@ -6,31 +6,39 @@ Each line is ``name | id | status | entity | state``, e.g.::
     PS Redundancy    | 03h | ok  | 19.1 | Redundancy Lost
 
 The state is the list of asserted offsets that ipmitool prints (some contain a comma themselves,
-"AC out-of-range, but present", so phrases are matched, not split). A sensor is a redundancy
-sensor when it states a redundancy phrase (generic reading type 0Bh), a supply when it states a
-power-supply phrase or sits on entity 10 (power supply); anything else is kept as ``other``.
-Both outputs may be given concatenated. ``Issue`` has the same fields as the Redfish parser's, so
-``tier3.inspect.bmc`` turns both into findings through one table (parsers import only model and
-errors, hence the twin rather than an import).
+"AC out-of-range, but present", so phrases are matched, not split). A sensor is a group sensor
+when it states one of ``GROUP_STATES`` (the offsets of generic reading type 0Bh, which reports the
+state of a group of units such as the supplies), a supply when it states one of
+``SUPPLY_PHRASES`` or sits on entity 10 (power supply); anything else is kept as ``other``. Both
+outputs may be given concatenated.
+
+Facts only: which phrases each sensor asserts, and its reading status. The rules of
+``tier3.rules.observed.power`` judge them; bad output raises ``ParseError`` naming the line.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from tier3.errors import ParseError
 
+# the sensor-specific offsets of a Power Supply sensor (type 08h), as ipmitool prints them
 PRESENT = "Presence detected"
-SUPPLY_FAULTS = ("Failure detected", "Config Error")
-SUPPLY_WARNINGS = ("Predictive failure",)
-INPUT_LOST = ("Power Supply AC lost", "AC lost or out-of-range", "AC out-of-range, but present", "AC lost")
-SUPPLY_PHRASES = (PRESENT, *SUPPLY_FAULTS, *SUPPLY_WARNINGS, *INPUT_LOST)
-FULLY_REDUNDANT = "Fully Redundant"
-REDUNDANCY_PHRASES = (
-    FULLY_REDUNDANT,
+FAILURE = "Failure detected"
+CONFIG_ERROR = "Config Error"
+PREDICTIVE = "Predictive failure"
+AC_LOST = "Power Supply AC lost"
+AC_LOST_OR_OUT_OF_RANGE = "AC lost or out-of-range"
+AC_OUT_OF_RANGE = "AC out-of-range, but present"
+AC_LOST_SHORT = "AC lost"  # the shorter wording of some vendors' ipmitool builds
+SUPPLY_PHRASES = (
+    PRESENT, FAILURE, CONFIG_ERROR, PREDICTIVE, AC_LOST, AC_LOST_OR_OUT_OF_RANGE, AC_OUT_OF_RANGE, AC_LOST_SHORT,
+)
+# the offsets of generic reading type 0Bh, as ipmitool prints them (device strings, quoted as printed)
+FULL_STATE = "Fully Redundant"
+GROUP_STATES = (
+    FULL_STATE,
     "Redundancy Lost",
     "Redundancy Degraded from Fully Redundant",
     "Redundancy Degraded from Non-redundant",
@@ -39,21 +47,13 @@ REDUNDANCY_PHRASES = (
     "Non-Redundant: Sufficient from Insufficient",
     "Non-Redundant: Insufficient Resources",
 )
+NO_READING = "ns"  # the status column of a sensor the BMC has no reading for
 POWER_SUPPLY_ENTITY = 10
+SUPPLY, GROUP, OTHER = "supply", "group", "other"
 _LINE = re.compile(
     r"^(?P<name>[^|]*?)\s*\|\s*(?P<id>[0-9A-Fa-f]{2,4}h)\s*\|\s*(?P<status>[a-z]{1,3})\s*\|"
     r"\s*(?P<entity>\d+\.\d+)\s*\|\s?(?P<state>.*?)\s*$"
 )
-
-
-@dataclass(frozen=True)
-class Issue:
-    code: str  # supply, input, count, group, or warning (predictive failure: does not break redundancy)
-    chassis: str  # always "": ipmitool sdr has no chassis
-    subject: str  # the sensor blamed
-    message: str
-    where: str  # the line of the sdr output
-    evidence: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,31 +64,27 @@ class Sensor:
     entity: str
     states: tuple[str, ...]  # the phrases found, in the order of the known phrase lists
     other: str  # text left after the known phrases (OEM states), or ""
-    kind: str  # "supply", "redundancy" or "other"
+    kind: str  # SUPPLY, GROUP or OTHER
     line: int
 
     @property
     def present(self) -> bool:
-        return PRESENT in self.states and self.status != "ns"
+        """The BMC reads the sensor and asserts "Presence detected"."""
+        return PRESENT in self.states and self.status != NO_READING
 
 
 @dataclass(frozen=True)
 class IpmiPower:
     source: str
     sensors: tuple[Sensor, ...]
-    issues: tuple[Issue, ...]
 
     @property
     def supplies(self) -> tuple[Sensor, ...]:
-        return tuple(s for s in self.sensors if s.kind == "supply")
+        return tuple(s for s in self.sensors if s.kind == SUPPLY)
 
     @property
-    def redundancy(self) -> tuple[Sensor, ...]:
-        return tuple(s for s in self.sensors if s.kind == "redundancy")
-
-    @property
-    def redundant(self) -> bool:
-        return not any(i.code != "warning" for i in self.issues)
+    def groups(self) -> tuple[Sensor, ...]:
+        return tuple(s for s in self.sensors if s.kind == GROUP)
 
 
 def _phrases(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
@@ -117,44 +113,15 @@ def parse_ipmi_sdr(text: str, source: str) -> IpmiPower:
                 hint='save the output of ipmitool sdr type "Power Supply" and sdr type "Power Unit" unchanged',
             )
         state = match["state"]
-        states, other = _phrases(state, REDUNDANCY_PHRASES)
-        kind = "redundancy"
+        states, other = _phrases(state, GROUP_STATES)
+        kind = GROUP
         if not states:
             states, other = _phrases(state, SUPPLY_PHRASES)
             on_psu = int(match["entity"].split(".")[0]) == POWER_SUPPLY_ENTITY
-            kind = "supply" if states or on_psu else "other"
+            kind = SUPPLY if states or on_psu else OTHER
         sensors.append(Sensor(match["name"].strip(), match["id"], match["status"], match["entity"], states,
                               other, kind, number))
     if not sensors:
         raise ParseError(source, "line 1", "no sensor lines: expected ipmitool sdr type output",
                          hint="check that ipmitool reached the BMC and that it has Power Supply sensors")
-    return IpmiPower(source, tuple(sensors), tuple(judge(sensors)))
-
-
-def judge(sensors: list[Sensor]) -> list[Issue]:
-    issues: list[Issue] = []
-    supplies = [s for s in sensors if s.kind == "supply"]
-    for s in supplies:
-        where = f"line {s.line}"
-        evidence = {"sensor": s.name, "id": s.sensor_id, "status": s.status, "entity": s.entity,
-                    "states": list(s.states)}
-        if not s.present:
-            said = "no reading (ns)" if s.status == "ns" else "presence not detected (absent)"
-            issues.append(Issue("supply", "", s.name, f"power supply {s.name}: {said}", where, evidence))
-        faults = [p for p in s.states if p in SUPPLY_FAULTS]
-        if faults:
-            issues.append(Issue("supply", "", s.name, f"power supply {s.name}: {', '.join(faults)}", where, evidence))
-        lost = [p for p in s.states if p in INPUT_LOST]
-        if lost:
-            issues.append(Issue("input", "", s.name, f"power supply {s.name}: {', '.join(lost)}", where, evidence))
-        warned = [p for p in s.states if p in SUPPLY_WARNINGS]
-        if warned:
-            issues.append(Issue("warning", "", s.name, f"power supply {s.name}: {', '.join(warned)}", where, evidence))
-    if len(supplies) < 2:
-        issues.append(Issue("count", "", "power supplies", f"{len(supplies)} power supply sensor(s); redundancy "
-                            "needs at least 2", "line 1", {"supplies": [s.name for s in supplies]}))
-    for r in sensors:
-        if r.kind == "redundancy" and (r.states != (FULLY_REDUNDANT,) or r.status == "ns"):
-            issues.append(Issue("group", "", r.name, f"redundancy sensor {r.name}: {', '.join(r.states)}",
-                                f"line {r.line}", {"sensor": r.name, "status": r.status, "states": list(r.states)}))
-    return issues
+    return IpmiPower(source, tuple(sensors))

@@ -21,8 +21,11 @@ Expected input (mdadm 4.2)::
 
            2     254       48        -      faulty   /dev/vdd
 
-An inactive array prints fewer keys and a table without the State column. Completeness: the table
-must list as many devices (``removed`` slots aside) as ``Total Devices`` says; a cut table is refused.
+An inactive array prints fewer keys and a table without the State column, and so does an Intel
+IMSM or DDF *container* (``Raid Level : container``, ``Version : imsm``: no ``State`` line, the
+disks listed with RaidDevice ``-``); a volume inside one names it (``Container : /dev/md/imsm0,
+member 0``). Completeness: the table must list as many devices (``removed`` slots aside) as
+``Total Devices`` says; a cut table is refused.
 """
 
 from __future__ import annotations
@@ -66,6 +69,13 @@ class MdDetail:
     spare_devices: int | None
     progress: dict[str, str]  # {"Rebuild Status": "2% complete"}
     devices: tuple[Device, ...]
+    version: str = ""  # metadata: "1.2", "imsm", "ddf"
+    container_of: str = ""  # a volume's container: "/dev/md/imsm0, member 0"
+
+    @property
+    def container(self) -> bool:
+        """An IMSM or DDF container: it holds the disks, its volumes hold the data."""
+        return self.level == "container"
 
 
 def parse_mdadm_detail(text: str, source: str) -> MdDetail:
@@ -93,7 +103,8 @@ def parse_mdadm_detail(text: str, source: str) -> MdDetail:
     if not in_table:
         raise ParseError(source, f"line {len(lines)}", "no device table ('Number Major Minor RaidDevice State'): "
                          "the output is truncated")
-    for key in ("Raid Level", "State", "Total Devices"):
+    container = keys.get("Raid Level", ("", 0))[0] == "container"
+    for key in ("Raid Level", "Total Devices") if container else ("Raid Level", "State", "Total Devices"):
         if key not in keys:
             raise ParseError(source, f"line {len(lines)}", f"no {key!r} line")
 
@@ -108,12 +119,13 @@ def parse_mdadm_detail(text: str, source: str) -> MdDetail:
     if len(listed) != total:
         raise ParseError(source, f"line {len(lines)}", f"the device table lists {len(listed)} device(s), Total "
                          f"Devices says {total}: the output is truncated or mixed")
-    state = tuple(t for t in re.split(r"[,\s]+", keys["State"][0]) if t)
+    state = tuple(t for t in re.split(r"[,\s]+", keys.get("State", ("", 0))[0]) if t)
     return MdDetail(
         device=title[1], level=keys["Raid Level"][0], state=state, raid_devices=count("Raid Devices"),
         total_devices=total, active_devices=count("Active Devices"), working_devices=count("Working Devices"),
         failed_devices=count("Failed Devices"), spare_devices=count("Spare Devices"),
         progress={k: v for k, (v, _) in keys.items() if k.endswith(" Status")}, devices=tuple(devices),
+        version=keys.get("Version", ("", 0))[0], container_of=keys.get("Container", ("", 0))[0],
     )
 
 

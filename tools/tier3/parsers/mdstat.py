@@ -1,4 +1,4 @@
-"""``/proc/mdstat`` -> every md array with its members, slots and sync progress. Pure.
+"""``/proc/mdstat`` -> every md array with its members, slots and sync progress. Facts only. Pure.
 
 Expected input (Linux 6.1)::
 
@@ -17,9 +17,19 @@ Expected input (Linux 6.1)::
 
     unused devices: <none>
 
-Member flags: (F) faulty, (S) spare, (W) write-mostly, (R) replacement, (J) journal. Completeness:
-the kernel always ends the file with ``unused devices:``; without it the input is truncated and
-refused, so a cut file can never look healthy.
+Member flags: (F) faulty, (S) spare, (W) write-mostly, (R) replacement, (J) journal. The metadata
+after ``super`` is kept: Intel IMSM and DDF arrays print ``super external:imsm`` on their
+*container* (``MdArray.container``: always inactive, it only holds the disks) and
+``super external:/md127/0`` on each volume inside it (``MdArray.in_container``).
+
+Pasted output: a first line that is a shell prompt running the command (``root@host:~# cat
+/proc/mdstat``) and a last line that is a bare prompt are skipped and kept in ``prompt_lines``.
+
+Completeness: the kernel always ends the file with ``unused devices:``. Without it the output was
+cut (``MdStat.complete`` false): every array block shown whole is read as usual, the last block,
+which the cut may have shortened, is read if it parses and otherwise kept in ``unread``. A cut can
+hide arrays and lines, never add one, so what is shown stays true; ``complete`` says the rest is
+not known.
 """
 
 from __future__ import annotations
@@ -45,6 +55,10 @@ _PROGRESS = re.compile(
 )
 _WAITING = re.compile(r"^(?P<action>\w+)=(?P<state>DELAYED|PENDING|REMOTE)$")
 _BITMAP = re.compile(r"^bitmap: ")
+_SUPER = re.compile(r"\bsuper (?P<metadata>\S+)")
+_PROMPT = re.compile(r"^(?:\S.*?)?[#$%>]\s+\S.*\bmdstat\b.*$")  # root@host:~# cat /proc/mdstat
+_BARE_PROMPT = re.compile(r"^(?:\S.*?)?[#$%>]\s*$")  # root@host:~#
+PROMPT_MAX = 200  # a longer line is never taken for a prompt (and the patterns stay linear)
 
 
 @dataclass(frozen=True)
@@ -80,51 +94,97 @@ class MdArray:
     slot_map: str  # "UU_", "" when absent
     sync: SyncProgress | None
     line: int
+    metadata: str = ""  # after "super": "1.2", "external:imsm", "external:/md127/0"; "" when none (0.90)
 
     @property
     def device(self) -> str:
         return f"/dev/{self.name}"
+
+    @property
+    def container(self) -> bool:
+        """An IMSM or DDF container (``super external:imsm``): it holds the disks, its volumes the data."""
+        kind = self.metadata.removeprefix("external:")
+        return kind != self.metadata and not kind.startswith(("/", "-"))
+
+    @property
+    def in_container(self) -> str:
+        """The container a volume lives in (``external:/md127/0`` -> ``/dev/md127``), "" for others."""
+        kind = self.metadata.removeprefix("external:")
+        if kind == self.metadata or not kind.startswith(("/", "-")):
+            return ""
+        return f"/dev/{kind[1:].partition('/')[0]}"
 
 
 @dataclass(frozen=True)
 class MdStat:
     personalities: tuple[str, ...]
     arrays: tuple[MdArray, ...]
-    unused_devices: tuple[str, ...]
+    unused_devices: tuple[str, ...] | None  # None when the output was cut before that line
+    complete: bool = True  # the 'unused devices:' line that ends the file was seen
+    last_line: int = 0  # the last non-blank line read
+    unread: tuple[int, str] | None = None  # (line, text) of a last block cut too short to read
+    prompt_lines: tuple[tuple[int, str], ...] = ()  # shell prompt lines skipped
+
+
+Block = list[tuple[int, str]]  # (line number, text): an 'mdN : ...' line and its indented lines
 
 
 def parse_mdstat(text: str, source: str) -> MdStat:
     """Parse the whole of ``/proc/mdstat``."""
     lines = check_text(text, source, WHAT)
-    if not lines[0].startswith("Personalities :"):
-        raise ParseError(source, "line 1", f"expected {WHAT}, got {lines[0].strip()[:60]!r}")
-    personalities = tuple(re.findall(r"\[([\w-]+)\]", lines[0]))
+    prompts: list[tuple[int, str]] = []
+    first = 0
+    if len(lines) > 1 and _is_prompt(lines[0], _PROMPT):
+        prompts.append((1, lines[0].strip()))
+        first = 1
+    if not lines[first].startswith("Personalities :"):
+        raise ParseError(source, f"line {first + 1}", f"expected {WHAT}, got {lines[first].strip()[:60]!r}")
+    personalities = tuple(re.findall(r"\[([\w-]+)\]", lines[first]))
     arrays: list[MdArray] = []
-    current: dict[str, object] | None = None
+    block: Block = []
     unused: tuple[str, ...] | None = None
-    for n, raw in enumerate(lines[1:], start=2):
+    last = first + 1
+    for n, raw in enumerate(lines[first + 1:], start=first + 2):
         text_ = raw.strip()
         if not text_:
             continue
         if unused is not None:
+            if _is_prompt(raw, _BARE_PROMPT) and not any(t.strip() for t in lines[n:]):
+                prompts.append((n, text_))
+                continue
             raise ParseError(source, f"line {n}", "text after the 'unused devices:' line, which ends /proc/mdstat")
+        last = n
         if raw.startswith("unused devices:"):
             rest = raw.partition(":")[2].strip()
             unused = () if rest in ("<none>", "") else tuple(rest.split())
         elif raw[:1] in (" ", "\t"):
-            if current is None:
+            if not block:
                 raise ParseError(source, f"line {n}", "indented line before any 'mdN : ...' line")
-            _detail(current, text_, source, n)
-        else:
-            if current is not None:
-                arrays.append(_array(current, source))
-            current = _header(raw, source, n)
-    if unused is None:
-        raise ParseError(source, f"line {len(lines)}", "no 'unused devices:' line at the end: the output is "
-                         "truncated", hint="save the whole of /proc/mdstat")
-    if current is not None:
-        arrays.append(_array(current, source))
-    return MdStat(personalities=personalities, arrays=tuple(arrays), unused_devices=unused)
+            block.append((n, text_))
+            continue
+        if block:
+            arrays.append(_block(block, source))
+        block = [(n, raw)] if unused is None else []
+    unread = None
+    if block:  # only when the output was cut: the last block may be short
+        try:
+            arrays.append(_block(block, source))
+        except ParseError:
+            unread = (block[0][0], block[0][1].strip()[:80])
+    return MdStat(personalities=personalities, arrays=tuple(arrays), unused_devices=unused,
+                  complete=unused is not None, last_line=last, unread=unread, prompt_lines=tuple(prompts))
+
+
+def _is_prompt(line: str, shape: re.Pattern[str]) -> bool:
+    return len(line) <= PROMPT_MAX and shape.match(line) is not None
+
+
+def _block(block: Block, source: str) -> MdArray:
+    (n, raw), details = block[0], block[1:]
+    cur = _header(raw, source, n)
+    for m, text in details:
+        _detail(cur, text, source, m)
+    return _array(cur, source)
 
 
 def _header(raw: str, source: str, n: int) -> dict[str, object]:
@@ -160,6 +220,8 @@ def _detail(cur: dict[str, object], text: str, source: str, n: int) -> None:
         if "blocks" in cur:
             raise ParseError(source, f"line {n}", f"second 'blocks' line for {cur['name']}")
         cur["blocks"] = int(b["blocks"])
+        if (sup := _SUPER.search(b["rest"])) is not None:
+            cur["metadata"] = sup["metadata"]
         if (s := _SLOTS.search(b["rest"])) is not None:
             cur["slots"] = (int(s["n"]), int(s["m"]), s["map"])
             if len(s["map"]) != int(s["n"]):
@@ -196,4 +258,5 @@ def _array(cur: dict[str, object], source: str) -> MdArray:
                    level=level if isinstance(level, str) else None,
                    members=members if isinstance(members, tuple) else (),
                    blocks=blocks if isinstance(blocks, int) else None, raid_disks=n, working_disks=m,
-                   slot_map=smap, sync=sync if isinstance(sync, SyncProgress) else None, line=int(str(cur["line"])))
+                   slot_map=smap, sync=sync if isinstance(sync, SyncProgress) else None, line=int(str(cur["line"])),
+                   metadata=str(cur.get("metadata", "")))

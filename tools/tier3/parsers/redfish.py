@@ -1,4 +1,4 @@
-"""Redfish power documents -> power supplies, redundancy groups, PDU feeds and a verdict. Pure.
+"""Redfish power documents -> chassis, power supplies, supply groups and PDU feeds, as facts. Pure.
 
 ``parse_redfish_documents(documents, source)`` takes every document read from one Redfish
 service, keyed by its ``@odata.id`` path (service root ``/redfish/v1`` -> ``Chassis`` collection
@@ -6,9 +6,11 @@ service, keyed by its ``@odata.id`` path (service root ``/redfish/v1`` -> ``Chas
 collection -> each ``PowerSupply`` (new schema)). ``links_to_follow(path, document)`` says which
 links a reader follows from a document to gather exactly that set; ``tier3.bmc`` does the reading.
 
-Both schema generations are judged when a chassis links both: a BMC that says a supply is
-Critical in one of them is believed. ``Issue.code`` is one of ``ISSUE_CODES``; ``tier3.inspect.bmc``
-maps codes to rule ids. Bad documents raise ``ParseError`` with a JSON pointer, e.g.
+Facts only: each power resource of a chassis (one per schema generation it links) with the
+supplies it lists, its supply groups (``OLD_GROUPS`` / ``NEW_GROUPS`` of each schema) and the entries
+that name a supply already listed (kept once: one supply is never counted as two). The rules of
+``tier3.rules.observed.power`` judge them. ``PowerSupplies`` is optional in both schemas: a
+resource without it lists no supply. Bad documents raise ``ParseError`` with a JSON pointer, e.g.
 ``/redfish/v1/Chassis/1U/Power#/PowerSupplies/0/Status``.
 """
 
@@ -16,17 +18,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tier3.errors import ParseError
 
 ROOT = "/redfish/v1"
 OLD, NEW = "Power", "PowerSubsystem"
-# a supply that is there and delivering (StandbySpare: a hot spare of a Failover/Sparing group)
-PRESENT_STATES = frozenset({"Enabled", "StandbySpare"})
-INPUT_LOST = frozenset({"LossOfInput", "OutOfRange"})
-ISSUE_CODES = ("supply", "feed", "group", "input", "count")
+# where each schema keeps its supply groups (Redfish names them after what they guarantee)
+OLD_GROUPS, NEW_GROUPS = "Redundancy", "PowerSupplyRedundancy"
 _OUTLET = re.compile(r"/PowerEquipment/(?P<kind>[^/#]+)/(?P<pdu>[^/#]+)/Outlets/(?P<outlet>[^/#]+)$")
 
 
@@ -37,19 +37,11 @@ class Supply:
     name: str
     odata_id: str  # the resource, or for the old schema the array member (Power#/PowerSupplies/0)
     generation: str  # OLD or NEW
-    state: str
-    health: str | None
+    state: str  # Status.State as the BMC says it: Enabled, StandbySpare, Absent, Disabled...
+    health: str | None  # Status.Health: OK, Warning, Critical, or None when not given
     line_input: str | None = None  # LineInputStatus (new schema): Normal, LossOfInput, OutOfRange
     outlet: str | None = None  # Links.Outlet: the PDU outlet it draws from
     pdu: str | None = None  # the PDU of that outlet (its id in PowerEquipment/<kind>/<id>)
-
-    @property
-    def present(self) -> bool:
-        return self.state in PRESENT_STATES
-
-    @property
-    def healthy(self) -> bool:
-        return self.present and self.health == "OK" and self.line_input not in INPUT_LOST
 
     @property
     def label(self) -> str:
@@ -57,7 +49,9 @@ class Supply:
 
 
 @dataclass(frozen=True)
-class RedundancyGroup:
+class SupplyGroup:
+    """One group object of ``OLD_GROUPS`` (Power) or ``NEW_GROUPS`` (PowerSubsystem): the BMC's own account."""
+
     chassis: str
     name: str
     where: str
@@ -71,23 +65,45 @@ class RedundancyGroup:
 
 
 @dataclass(frozen=True)
-class Issue:
-    code: str  # one of ISSUE_CODES
+class Repeat:
+    """An entry of a supply list that names a supply already listed (same ``@odata.id``)."""
+
+    supply: str  # the supply's label (chassis/id), as first listed
+    odata_id: str
+    where: str  # the repeated entry: Power#/PowerSupplies/1 or PowerSupplies#/Members/1
+    first: str  # the entry that listed it first
+
+
+@dataclass(frozen=True)
+class PowerResource:
+    """What one schema generation of one chassis lists: ``Chassis/{id}/Power`` or ``.../PowerSubsystem``."""
+
     chassis: str
-    subject: str  # the supply, the PDU or the group blamed
-    message: str
-    where: str  # the @odata.id (and JSON pointer) it rests on
-    evidence: Mapping[str, Any] = field(default_factory=dict)
+    generation: str  # OLD or NEW
+    odata_id: str
+    supplies: tuple[Supply, ...]  # each supply once, in the order first listed
+    groups: tuple[SupplyGroup, ...]
+    repeats: tuple[Repeat, ...] = ()
+    lists_supplies: bool = True  # False: the resource has no PowerSupplies at all (optional in the schema)
 
 
 @dataclass(frozen=True)
 class ChassisPower:
     id: str
     odata_id: str
-    generations: tuple[str, ...]
-    supplies: tuple[Supply, ...]
-    groups: tuple[RedundancyGroup, ...]
-    issues: tuple[Issue, ...]
+    resources: tuple[PowerResource, ...]
+
+    @property
+    def generations(self) -> tuple[str, ...]:
+        return tuple(r.generation for r in self.resources)
+
+    @property
+    def supplies(self) -> tuple[Supply, ...]:
+        return tuple(s for r in self.resources for s in r.supplies)
+
+    @property
+    def groups(self) -> tuple[SupplyGroup, ...]:
+        return tuple(g for r in self.resources for g in r.groups)
 
 
 @dataclass(frozen=True)
@@ -97,17 +113,16 @@ class RedfishPower:
     skipped: tuple[str, ...] = ()  # chassis that link no power resource (racks, enclosures...)
 
     @property
+    def resources(self) -> tuple[PowerResource, ...]:
+        return tuple(r for c in self.chassis for r in c.resources)
+
+    @property
     def supplies(self) -> tuple[Supply, ...]:
         return tuple(s for c in self.chassis for s in c.supplies)
 
     @property
-    def issues(self) -> tuple[Issue, ...]:
-        return tuple(i for c in self.chassis for i in c.issues)
-
-    @property
-    def redundant(self) -> bool:
-        """Every chassis keeps power after losing any one supply or any one PDU (as far as it says)."""
-        return bool(self.chassis) and not self.issues
+    def repeats(self) -> tuple[Repeat, ...]:
+        return tuple(x for r in self.resources for x in r.repeats)
 
 
 class _Node:
@@ -177,8 +192,10 @@ def _norm(link: str) -> str:
     return f"{base.rstrip('/')}{sep}{fragment}"
 
 
-def _members(node: _Node, source: str) -> list[str]:
-    return [_strip(str(m.req("@odata.id", str, source).value)) for m in node.req("Members", list, source).items()]
+def _members(node: _Node, source: str) -> list[tuple[str, str]]:
+    """(linked path, the entry's pointer) of each entry of a collection's Members."""
+    return [(_strip(str(m.req("@odata.id", str, source).value)), m.where)
+            for m in node.req("Members", list, source).items()]
 
 
 def links_to_follow(path: str, document: Mapping[str, Any]) -> list[str]:
@@ -206,7 +223,7 @@ def links_to_follow(path: str, document: Mapping[str, Any]) -> list[str]:
 
 
 def parse_redfish_documents(documents: Mapping[str, Any], source: str) -> RedfishPower:
-    """Supplies, groups, feeds and issues of every chassis that links a power resource."""
+    """The power resources (supplies, groups, feeds) of every chassis that links one."""
 
     def doc(path: str, linked_from: str) -> _Node:
         if path not in documents:
@@ -220,7 +237,7 @@ def parse_redfish_documents(documents: Mapping[str, Any], source: str) -> Redfis
     collection = doc(_link(root, "Chassis", source) or "", f"{ROOT}#/Chassis")
     chassis: list[ChassisPower] = []
     skipped: list[str] = []
-    for member_path in _members(collection, source):
+    for member_path, _ in _members(collection, source):
         node = doc(member_path, f"{collection.path}#/Members")
         parsed = _chassis(node, doc, source)
         if parsed is None:
@@ -239,27 +256,16 @@ def parse_redfish_documents(documents: Mapping[str, Any], source: str) -> Redfis
 
 def _chassis(node: _Node, doc: Any, source: str) -> ChassisPower | None:
     chassis_id = str(node.req("Id", str, source).value)
-    supplies: list[Supply] = []
-    groups: list[RedundancyGroup] = []
-    issues: list[Issue] = []
-    generations: list[str] = []
+    resources: list[PowerResource] = []
     old = _link(node, OLD, source, required=False)
     if old is not None:
-        generations.append(OLD)
-        s, g = _old_power(doc(old, f"{node.path}#/{OLD}"), chassis_id, source)
-        supplies += s
-        groups += g
-        issues += judge(chassis_id, OLD, old, s, g)
+        resources.append(_old_power(doc(old, f"{node.path}#/{OLD}"), chassis_id, source))
     new = _link(node, NEW, source, required=False)
     if new is not None:
-        generations.append(NEW)
-        s, g = _power_subsystem(doc(new, f"{node.path}#/{NEW}"), doc, chassis_id, source)
-        supplies += s
-        groups += g
-        issues += judge(chassis_id, NEW, new, s, g)
-    if not generations:
+        resources.append(_power_subsystem(doc(new, f"{node.path}#/{NEW}"), doc, chassis_id, source))
+    if not resources:
         return None
-    return ChassisPower(chassis_id, node.path, tuple(generations), tuple(supplies), tuple(groups), tuple(issues))
+    return ChassisPower(chassis_id, node.path, tuple(resources))
 
 
 def _status(node: _Node, source: str) -> tuple[str, str | None]:
@@ -269,42 +275,67 @@ def _status(node: _Node, source: str) -> tuple[str, str | None]:
     return state, None if health is None else str(health.value)
 
 
-def _old_power(power: _Node, chassis: str, source: str) -> tuple[list[Supply], list[RedundancyGroup]]:
-    supplies = []
-    for item in power.req("PowerSupplies", list, source).items():
+def _once(listed: list[tuple[str, str, Supply | None]]) -> tuple[list[Supply], list[Repeat]]:
+    """Each supply once, by @odata.id: (supplies, repeated entries). ``listed``: (id, entry, supply
+    or None for a repeat not read again)."""
+    first: dict[str, tuple[str, Supply]] = {}
+    repeats: list[Repeat] = []
+    for odata_id, where, supply in listed:
+        if odata_id in first:
+            seen_at, kept = first[odata_id]
+            repeats.append(Repeat(kept.label, odata_id, where, seen_at))
+        elif supply is not None:
+            first[odata_id] = (where, supply)
+    return [s for _, s in first.values()], repeats
+
+
+def _old_power(power: _Node, chassis: str, source: str) -> PowerResource:
+    listed: list[tuple[str, str, Supply | None]] = []
+    found = power.get("PowerSupplies", list, source, required=False)
+    for item in [] if found is None else found.items():
         if not isinstance(item.value, Mapping):
             raise ParseError(source, item.where, f"is {type(item.value).__name__}, expected an object")
+        said = item.value.get("@odata.id")
+        odata_id = _norm(said) if isinstance(said, str) else item.where
         member = item.get("MemberId", str, source, required=False)
         member_id = str(member.value) if member else item.pointer.rsplit("/", 1)[-1]
         name = item.get("Name", str, source, required=False)
         state, health = _status(item, source)
-        supplies.append(
-            Supply(chassis, member_id, str(name.value) if name else member_id, item.where, OLD, state, health)
-        )
-    groups = [_group(g, chassis, OLD, source) for g in _optional_list(power, "Redundancy", source)]
-    return supplies, groups
+        supply = Supply(chassis, member_id, str(name.value) if name else member_id, odata_id, OLD, state, health)
+        listed.append((odata_id, item.where, supply))
+    supplies, repeats = _once(listed)
+    groups = [_group(g, chassis, OLD, source) for g in _optional_list(power, OLD_GROUPS, source)]
+    return PowerResource(chassis, OLD, power.path, tuple(supplies), tuple(groups), tuple(repeats), found is not None)
 
 
-def _power_subsystem(sub: _Node, doc: Any, chassis: str, source: str) -> tuple[list[Supply], list[RedundancyGroup]]:
-    listing = doc(_link(sub, "PowerSupplies", source) or "", f"{sub.path}#/PowerSupplies")
-    supplies = []
-    for path in _members(listing, source):
-        node = doc(path, f"{listing.path}#/Members")
-        supply_id = str(node.req("Id", str, source).value)
-        name = node.get("Name", str, source, required=False)
-        state, health = _status(node, source)
-        line = node.get("LineInputStatus", str, source, required=False)
-        links = node.get("Links", dict, source, required=False)
-        outlet = None if links is None else _link(links, "Outlet", source, required=False)
-        match = _OUTLET.search(outlet) if outlet else None
-        supplies.append(
-            Supply(
-                chassis, supply_id, str(name.value) if name else supply_id, node.path, NEW, state, health,
-                None if line is None else str(line.value), outlet, match["pdu"] if match else None,
-            )
-        )
-    groups = [_group(g, chassis, NEW, source) for g in _optional_list(sub, "PowerSupplyRedundancy", source)]
-    return supplies, groups
+def _power_subsystem(sub: _Node, doc: Any, chassis: str, source: str) -> PowerResource:
+    link = _link(sub, "PowerSupplies", source, required=False)
+    listed: list[tuple[str, str, Supply | None]] = []
+    if link is not None:
+        listing = doc(link, f"{sub.path}#/PowerSupplies")
+        linked_from = f"{listing.path}#/Members"
+        seen: set[str] = set()
+        for path, where in _members(listing, source):
+            again = path in seen
+            listed.append((path, where, None if again else _new_supply(doc(path, linked_from), chassis, source)))
+            seen.add(path)
+    supplies, repeats = _once(listed)
+    groups = [_group(g, chassis, NEW, source) for g in _optional_list(sub, NEW_GROUPS, source)]
+    return PowerResource(chassis, NEW, sub.path, tuple(supplies), tuple(groups), tuple(repeats), link is not None)
+
+
+def _new_supply(node: _Node, chassis: str, source: str) -> Supply:
+    supply_id = str(node.req("Id", str, source).value)
+    name = node.get("Name", str, source, required=False)
+    state, health = _status(node, source)
+    line = node.get("LineInputStatus", str, source, required=False)
+    links = node.get("Links", dict, source, required=False)
+    outlet = None if links is None else _link(links, "Outlet", source, required=False)
+    match = _OUTLET.search(outlet) if outlet else None
+    return Supply(
+        chassis, supply_id, str(name.value) if name else supply_id, node.path, NEW, state, health,
+        None if line is None else str(line.value), outlet, match["pdu"] if match else None,
+    )
 
 
 def _optional_list(node: _Node, key: str, source: str) -> list[_Node]:
@@ -312,14 +343,14 @@ def _optional_list(node: _Node, key: str, source: str) -> list[_Node]:
     return [] if found is None else list(found.items())
 
 
-# generation -> (mode key, min key, max key, member list key)
+# generation -> (mode key, min key, max key, member list key), as each schema names them
 _GROUP_KEYS = {
     OLD: ("Mode", "MinNumNeeded", "MaxNumSupported", "RedundancySet"),
     NEW: ("RedundancyType", "MinNeededInGroup", "MaxSupportedInGroup", "RedundancyGroup"),
 }
 
 
-def _group(node: _Node, chassis: str, generation: str, source: str) -> RedundancyGroup:
+def _group(node: _Node, chassis: str, generation: str, source: str) -> SupplyGroup:
     if not isinstance(node.value, Mapping):
         raise ParseError(source, node.where, f"is {type(node.value).__name__}, expected an object")
     mode_key, min_key, max_key, set_key = _GROUP_KEYS[generation]
@@ -331,65 +362,8 @@ def _group(node: _Node, chassis: str, generation: str, source: str) -> Redundanc
         _norm(str(m.req("@odata.id", str, source).value)) for m in _optional_list(node, set_key, source)
     )
     name = node.get("Name", str, source, required=False) or node.get("MemberId", str, source, required=False)
-    return RedundancyGroup(
+    return SupplyGroup(
         chassis, str(name.value) if name else node.pointer.lstrip("/"), node.where, generation,
         None if mode is None else str(mode.value), None if low is None else int(low.value),
         None if high is None else int(high.value), state, health, members,
     )
-
-
-def judge(
-    chassis: str, generation: str, where: str, supplies: list[Supply], groups: list[RedundancyGroup]
-) -> list[Issue]:
-    """What stops one schema generation of one chassis from being redundant, supply by supply."""
-    issues: list[Issue] = []
-    for s in supplies:
-        evidence = {"state": s.state, "health": s.health, "schema": generation}
-        if not s.present:
-            message = f"power supply {s.name} is {s.state} ({generation})"
-            issues.append(Issue("supply", chassis, s.label, message, s.odata_id, evidence))
-        elif s.health != "OK":
-            said = f"health {s.health}" if s.health else "no health reported"
-            message = f"power supply {s.name}: {said} ({generation})"
-            issues.append(Issue("supply", chassis, s.label, message, s.odata_id, evidence))
-        if s.line_input in INPUT_LOST:
-            evidence = {**evidence, "line_input": s.line_input, "outlet": s.outlet, "pdu": s.pdu}
-            issues.append(Issue("input", chassis, s.label, f"power supply {s.name}: input {s.line_input}",
-                                s.odata_id, evidence))
-    if len(supplies) < 2:
-        issues.append(Issue("count", chassis, chassis, f"{generation} reports {len(supplies)} power supply(ies); "
-                            "redundancy needs at least 2", where, {"supplies": [s.id for s in supplies]}))
-    fed = [s for s in supplies if s.pdu is not None]
-    pdus = {s.pdu for s in fed}
-    if len(fed) >= 2 and len(pdus) == 1:
-        pdu = fed[0].pdu or ""
-        names = ", ".join(s.name for s in fed[:-1]) + f" and {fed[-1].name}"
-        pdu_path = (fed[0].outlet or "").rsplit("/Outlets/", 1)[0]
-        message = f"{names} {'both' if len(fed) == 2 else 'all'} draw from PDU {pdu} ({pdu_path}): a single feed"
-        issues.append(Issue("feed", chassis, f"pdu:{pdu}", message, fed[0].odata_id,
-                            {"pdu": pdu, "pdu_resource": pdu_path, "outlets": {s.id: s.outlet for s in fed}}))
-    for group in groups:
-        issue = _judge_group(group, supplies)
-        if issue is not None:
-            issues.append(issue)
-    return issues
-
-
-def _judge_group(group: RedundancyGroup, supplies: list[Supply]) -> Issue | None:
-    members = [s for s in supplies if s.odata_id in group.members] if group.members else supplies
-    healthy = sum(s.healthy for s in members)
-    evidence = {"mode": group.mode, "min_needed": group.min_needed, "healthy": healthy,
-                "state": group.state, "health": group.health, "schema": group.generation}
-    problems = []
-    if group.health != "OK":
-        problems.append(f"health {group.health}" if group.health else "no health reported")
-    if group.state not in ("Enabled", None):
-        problems.append(f"state {group.state}")
-    if group.mode == "NotRedundant":
-        problems.append("mode NotRedundant")
-    if group.min_needed is not None and healthy <= group.min_needed:
-        problems.append(f"{healthy} healthy supply(ies) for {group.min_needed} needed: losing one more drops the load")
-    if not problems:
-        return None
-    return Issue("group", group.chassis, f"{group.chassis}/{group.name}",
-                 f"redundancy group {group.name}: {'; '.join(problems)} ({group.generation})", group.where, evidence)

@@ -3,6 +3,9 @@
 Both kinds judge the same questions; each rule reads the facts of either parser through
 ``_arrays``, which gives one ``ArrayState`` per array. Preconditions keep one defect reported
 once: an inactive array is blamed by T3-OBS-STO-004 only, raid0/linear by T3-OBS-STO-003 only.
+An IMSM or DDF container is not an array to judge (it is inactive by design and holds no data of
+its own): ``_arrays`` leaves it out and the volumes inside it are judged as any array. A cut
+/proc/mdstat is blamed by T3-OBS-STO-008; the arrays it shows are judged as usual.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class ArrayState:
 def _from_mdstat(stat: MdStat) -> list[ArrayState]:
     out = []
     for a in stat.arrays:
+        if a.container:
+            continue
         sync, sync_facts = "", {}
         if a.sync is not None and a.sync.action != "check":
             sync = f"{a.sync.action} {a.sync.waiting or f'{a.sync.percent}%'}"
@@ -67,6 +72,8 @@ def _from_mdstat(stat: MdStat) -> list[ArrayState]:
 
 
 def _from_mdadm(d: MdDetail) -> list[ArrayState]:
+    if d.container:
+        return []
     facts = {"level": d.level, "state": ", ".join(d.state), "raid_devices": d.raid_devices,
              "active_devices": d.active_devices, "failed_devices": d.failed_devices}
     raid = d.raid_devices or 0
@@ -134,7 +141,9 @@ def no_redundancy(facts: MdStat | MdDetail, _ctx: Context) -> Iterator[Violation
 
 @observed("T3-OBS-STO-004", severity=C, title="md array inactive",
           rationale="""An inactive array is assembled but not started: its filesystem is not mounted and the
-          service on it is down. Nothing else is judged on it.""",
+          service on it is down. Nothing else is judged on it. An IMSM or DDF container
+          (``super external:imsm``) is always inactive by design and is never blamed: its volumes are
+          judged instead.""",
           hint="find the missing members, then mdadm --run or reassemble", **COMMON)
 def inactive(facts: MdStat | MdDetail, _ctx: Context) -> Iterator[Violation]:
     for a in _arrays(facts):
@@ -176,8 +185,35 @@ def too_few(facts: MdStat | MdDetail, ctx: Context) -> Iterator[Violation]:
 @observed("T3-OBS-STO-007", severity=M, title="no md array assembled", kinds=("mdstat",),
           category=Category.STORAGE, controls=REDUNDANCY_CONTROLS,
           rationale="""A host whose /proc/mdstat lists no array has none of the mirrored disks it is meant to
-          run on (or they were never assembled at boot).""",
+          run on (or they were never assembled at boot). An IMSM or DDF container alone, with no
+          volume started inside it, counts as none. Silent on a cut file, which may have hidden its
+          arrays (T3-OBS-STO-008).""",
           hint="assemble the arrays (mdadm --assemble --scan)")
 def none_assembled(facts: MdStat, _ctx: Context) -> Iterator[Violation]:
-    if not facts.arrays:
+    if not facts.complete or any(not a.container for a in facts.arrays):
+        return
+    containers = [f"{a.device} ({a.metadata})" for a in facts.arrays]
+    if containers:
+        yield Violation("/proc/mdstat", f"no md array is assembled: only the container(s) {', '.join(containers)}, "
+                        "with no volume started", {"containers": containers})
+    else:
         yield Violation("/proc/mdstat", "no md array is assembled")
+
+
+@observed("T3-OBS-STO-008", severity=M, title="/proc/mdstat cut short (no 'unused devices:' line)",
+          kinds=("mdstat",), category=Category.STORAGE, controls=REDUNDANCY_CONTROLS,
+          rationale="""The kernel ends /proc/mdstat with an 'unused devices:' line; a file without it was cut
+          (a paste, a screen, a head). The arrays it shows are judged as usual, but the arrays and
+          lines after the cut are unknown: a cut can hide a failed array or the resync line of the
+          last one, so the file cannot be called redundant. T3-OBS-STO-007 stays silent on it.""",
+          hint="save the whole of /proc/mdstat (cat /proc/mdstat > file) and inspect that file")
+def cut_short(facts: MdStat, _ctx: Context) -> Iterator[Violation]:
+    if facts.complete:
+        return
+    message = f"no 'unused devices:' line after line {facts.last_line}: the output is cut; what follows is unknown"
+    evidence: dict[str, Any] = {"last_line": facts.last_line, "arrays_shown": [a.device for a in facts.arrays]}
+    if facts.unread is not None:
+        line, text = facts.unread
+        message += f"; the block at line {line} ({text!r}) is cut too short to read"
+        evidence["unread"] = {"line": line, "text": text}
+    yield Violation("/proc/mdstat", message, evidence, where=f"line {facts.last_line}")
