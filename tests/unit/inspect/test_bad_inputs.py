@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,14 @@ def test_unreadable_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixtur
     path = tmp_path / "mdstat.txt"
     path.write_text("x", encoding="utf-8")
 
-    def deny(*_: object, **__: object) -> None:
-        raise PermissionError(13, "Permission denied")
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "open", deny)
+    def deny(target: object, flags: int, *args: object, **kwargs: object) -> int:
+        if str(target) == str(path):  # as the kernel refuses a mode-000 file to a user (root reads it)
+            raise PermissionError(13, "Permission denied", str(target))
+        return real_open(target, flags, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("tier3.sources.os.open", deny)
     assert "cannot read: Permission denied" in refuse("mdstat", path, capsys)
 
 

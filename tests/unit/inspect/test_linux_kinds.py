@@ -81,6 +81,22 @@ def test_every_rule_is_documented() -> None:
     assert [k for k in KINDS if f"## `{k}`" not in doc] == []
 
 
+def test_the_docs_table_is_the_catalogue() -> None:
+    """docs/inspect.md's rule table says what the catalogue says: severity, title, kinds, redundancy."""
+    doc = (ROOT / "docs" / "inspect.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in doc.splitlines():
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        if len(cells) == 5 and cells[0].startswith("T3-OBS-"):
+            rows[cells[0]] = cells
+    linux = {r.id: r for k in KINDS for r in rules_for(k)}
+    assert set(rows) == set(linux)
+    for rule_id, (_, severity, title, kinds, breaks) in rows.items():
+        r = linux[rule_id]
+        assert (severity, title.replace("\\|", "|"), kinds) == (r.severity.value, r.title, ", ".join(r.kinds))
+        assert breaks.startswith("yes") is r.breaks_redundancy, rule_id
+
+
 @pytest.mark.parametrize(("source", "extra", "name"), [
     ("/proc/net/bonding/uplink", {}, "uplink"),
     ("tests/fixtures/real/proc_net_bonding_bond0_8023ad.txt", {}, "bond0"),

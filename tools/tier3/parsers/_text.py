@@ -1,32 +1,18 @@
-"""Shared pieces of the Linux tool parsers: input checks, line walking and the ``Issue`` record.
+"""Shared pieces of the Linux tool parsers: input checks and line walking.
 
-``Issue`` is what a parser says is wrong with a device (a code, the member blamed, the parsed
-values); ``tier3.inspect.linux`` turns each code into a finding with a rule id through one table.
+Parsers return facts only; what is wrong with those facts is for the observed rules
+(``tier3.rules.observed``) to say.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from tier3.errors import ParseError
 
 _HTML = re.compile(r"^\s*<(?:!doctype|html|head|body|\?xml)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One thing that is wrong: ``code`` names the rule (see tier3.inspect.linux.OBS_RULES)."""
-
-    code: str
-    subject: str  # the device or member blamed: /dev/md0:vdd, bond0:eth2, mpatha:sda
-    message: str
-    where: str = ""  # line N of the input, when one line shows it
-    evidence: Mapping[str, Any] = field(default_factory=dict)
-    breaks_redundancy: bool = True
 
 
 def check_text(text: str, source: str, what: str) -> list[str]:

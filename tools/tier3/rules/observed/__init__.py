@@ -5,10 +5,4 @@ One module per capability, named as its parser is (``tier3.parsers.mdstat`` ->
 policy values it reads. Importing this package registers them all.
 """
 
-from tier3.rules.observed import (
-    bonding,  # noqa: F401  (register)
-    crypt,  # noqa: F401  (register)
-    md,  # noqa: F401  (register)
-    multipath,  # noqa: F401  (register)
-    power,  # noqa: F401  (register)
-)
+from tier3.rules.observed import bonding, crypt, md, multipath, power  # noqa: F401  (register)

@@ -76,7 +76,7 @@ def _bond_too_few(bond: Bond, least: int) -> Iterator[Violation]:
                          "members": [s.name for s in members], "minimum": least})
 
 
-@observed("T3-OBS-NET-002", severity=H, title="fewer than two bond members carry traffic",
+@observed("T3-OBS-NET-002", severity=H, title="fewer bond members carry traffic than the policy asks",
           rationale="""A bond protects a host only while at least two members carry traffic: with one, the
           next link lost cuts the host off. Counted: slaves whose MII status is up; for 802.3ad, ports of
           the active aggregator in LACP sync with a partner (both the slaves seen and the kernel's own

@@ -64,7 +64,7 @@ def luks1(facts: CryptStatus | LuksHeader, ctx: Context) -> Iterator[Violation]:
         yield Violation(v.name, "LUKS1 header: no argon2, no header checksum, no tokens", v.facts, where=v.where)
 
 
-@observed("T3-OBS-ENC-002", severity=H, title="weak PBKDF (pbkdf2) on a key slot", kinds=("luksdump",),
+@observed("T3-OBS-ENC-002", severity=H, title="weak PBKDF on a key slot", kinds=("luksdump",),
           rationale="""A key slot's PBKDF is what an attacker holding a copy of the disk runs for every
           passphrase guessed. pbkdf2 costs no memory, so GPUs try passphrases by the billion; argon2id
           (LUKS2's default) and argon2i make each guess cost memory. The PBKDFs refused are the policy
@@ -80,7 +80,7 @@ def weak_pbkdf(h: LuksHeader, ctx: Context) -> Iterator[Violation]:
                             {"pbkdf": ks.pbkdf, **ks.parameters}, where=f"line {ks.line}")
 
 
-@observed("T3-OBS-ENC-003", severity=H, title="key shorter than 256 bits",
+@observed("T3-OBS-ENC-003", severity=H, title="key shorter than the policy minimum",
           rationale="""A key shorter than the policy value ``crypt_min_key_bits`` (default 256) is below what
           PCI DSS and the BSI accept for data at rest. XTS splits its key in two: a 256-bit XTS key is
           AES-128, cryptsetup's default of 512 bits is AES-256. Not judged on an inactive mapping
@@ -93,7 +93,7 @@ def short_key(facts: CryptStatus | LuksHeader, ctx: Context) -> Iterator[Violati
         yield Violation(v.name, f"{v.key_bits}-bit key: below {least}", {**v.facts, "minimum": least}, where=v.where)
 
 
-@observed("T3-OBS-ENC-004", severity=H, title="cipher is not aes-xts-plain64 (or an approved XTS/Adiantum mode)",
+@observed("T3-OBS-ENC-004", severity=H, title="cipher outside the policy's allowed list",
           rationale="""XTS is the mode made for disk sectors; CBC-ESSIV and ECB show patterns of the plaintext
           and ``cipher_null`` stores it in clear. The ciphers accepted are the policy value
           ``crypt_allowed_ciphers`` (default: aes-xts-plain64, aes-xts-plain, serpent-xts-plain64,

@@ -80,7 +80,7 @@ def path_failed(facts: Multipath, _ctx: Context) -> Iterator[Violation]:
             yield Violation(_subject(m, p), message, evidence, where=f"line {p.line}")
 
 
-@observed("T3-OBS-STO-011", severity=H, title="fewer than two multipath paths active and ready",
+@observed("T3-OBS-STO-011", severity=H, title="fewer multipath paths active and ready than the policy asks",
           rationale="""A map with fewer paths active and ready than the policy value ``mpath_min_paths``
           (default 2) has no path to fail over to: the next HBA, cable or switch fault stops its I/O.
           A standby (ghost) path does not count. Paths of unknown state are counted as if ready, so

@@ -185,7 +185,7 @@ def _supplies_input_lost(facts: RedfishPower) -> Iterator[Violation]:
             yield Violation(s.label, f"power supply {s.name}: input {s.line_input}", evidence, where=s.odata_id)
 
 
-@observed("T3-OBS-PWR-005", kinds=BOTH, severity=H, title="fewer than two power supplies reported",
+@observed("T3-OBS-PWR-005", kinds=BOTH, severity=H, title="fewer power supplies reported than the policy asks",
           rationale="""A host with one supply stops when that supply, its cord or its PDU does: there is no
           second path. The minimum is the policy value ``psu_min_count`` (default 2). Redfish counts per
           power resource, each supply once by its @odata.id (a supply listed twice is counted once and
