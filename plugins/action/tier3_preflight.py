@@ -2,13 +2,14 @@
 # Apache-2.0 (see pyproject.toml)
 """Action plugin tier3_preflight: `tier3 validate` inside a play, on the controller, touching no host.
 
-Calls the same function as the CLI (tier3.cli.validate.validate). Documentation:
+Calls the same conductor as the CLI (tier3.validate.validate), never the CLI module. Documentation:
 plugins/modules/tier3_preflight.py (ansible-doc tier3_preflight).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,13 @@ try:
 except ImportError:  # run from a checkout with another Python: use the package beside the plugins
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
 
-from tier3.cli.validate import format_text, validate
-from tier3.cli.validate import summary as describe
 from tier3.errors import Tier3Error
 from tier3.model import Finding, Severity, Status
 from tier3.schema import InventorySchemaErrors
+from tier3.validate import format_text, validate
 
 
-def _blocking(findings: list[Finding], threshold: Severity) -> list[Finding]:
+def _blocking(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
     return [f for f in findings if f.status in (Status.FAIL, Status.ERROR) and f.severity.rank >= threshold.rank]
 
 
@@ -59,7 +59,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         notes: list[str] = []
         for path in paths:
             try:
-                topology, found, skipped = validate(path)
+                checked = validate(path)
             except InventorySchemaErrors as exc:
                 errors.extend(exc.lines())
                 summary.append(f"{path}: {len(exc.errors)} inventory error(s); no rule was run")
@@ -68,11 +68,11 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                 errors.append(exc.one_line())
                 summary.append(f"{path}: unreadable; no rule was run")
                 continue
-            notes.extend(skipped)
-            findings.extend(found)
-            stop = _blocking(found, threshold)
+            notes.extend(checked.notes)
+            findings.extend(checked.findings)
+            stop = _blocking(checked.findings, threshold)
             blocking.extend(format_text(f) for f in stop)
-            summary.append(describe(topology, found, f", {len(stop)} at {threshold.value} or worse"))
+            summary.append(checked.summary(f", {len(stop)} at {threshold.value} or worse"))
         warnings = [format_text(f) for f in findings if f.status is Status.FAIL and f.severity.rank < threshold.rank]
         result.update(
             changed=False,

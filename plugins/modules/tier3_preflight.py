@@ -15,6 +15,8 @@ description:
   - Reads the inventory sources of the current run (C(ansible_inventory_sources)) or the paths given in O(inventory)
     with the same code as C(tier3 validate) (schema and reference checks first, then the redundancy rules
     T3-PWR-*, T3-NET-*, T3-STO-*, T3-PLC-*, T3-VRP-*, T3-CAP-*, T3-SEC-*).
+  - The work is done by the Python conductor C(tier3.validate.validate), the same function C(tier3 validate)
+    calls, so the play and the command line always agree.
   - Fails on schema or reference errors, and on failed rules of severity O(fail_on) or worse; rules of lower
     severity are reported as warnings.
   - BMC secrets are never read or returned; vault-encrypted files are skipped (and named in RV(notes)).

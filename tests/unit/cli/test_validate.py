@@ -1,4 +1,5 @@
-"""``tier3 validate``: the broken inventories table (one fault each), the example, the report formats."""
+"""``tier3 validate``: the broken inventories table (one fault each), the example, the report formats,
+and the text and JSON reports of one broken inventory against golden files (tests/golden/validate/)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ import pytest
 import yaml
 
 from tier3.cli import main
+from tier3.rules import select
+from tier3.validate import format_text, validate
 
 ROOT = Path(__file__).parents[3]
 INVENTORIES = ROOT / "tests" / "fixtures" / "inventories"
 BROKEN = INVENTORIES / "broken"
 CASES: list[dict[str, Any]] = yaml.safe_load((BROKEN / "cases.yml").read_text())
 RULE_ID = re.compile(r"\bT3-[A-Z]{3}-\d{3}\b")
+TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
+# two findings whose rule-id order (text) is not their severity order (json, junit, html)
+GOLDEN_CASE = "rule_psus_on_one_pdu_single_feed_site"
 
 
 def test_table_lists_every_broken_inventory_once() -> None:
@@ -86,7 +92,7 @@ def test_report_formats_written_to_file(fmt: str, tmp_path: Path, capsys: pytest
         report = json.loads(text)
         assert [f["rule_id"] for f in report["findings"]] == ["T3-PWR-001"]
         assert report["findings"][0]["location"]["key"] == "tier3_host.power_supplies"
-        assert report["summary"]["checks"] == 29
+        assert report["summary"]["checks"] == len(select()) == 29  # the declared rules: those that ran
 
 
 def test_json_to_stdout_on_clean_inventory(capsys: pytest.CaptureFixture[str]) -> None:
@@ -110,6 +116,57 @@ def test_bmc_secret_never_printed(tmp_path: Path, capsys: pytest.CaptureFixture[
         out, err = capsys.readouterr()
         assert "T3-SEC-001" in out
         assert "s3cr3t-literal" not in out + err
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("text", "txt"), ("json", "json")])
+def test_report_matches_its_golden_file(
+    fmt: str, suffix: str, golden: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole report, byte for byte, timestamps aside (``pytest --update-golden`` after a deliberate change)."""
+    monkeypatch.chdir(ROOT)  # relative paths in the report, as a user in the checkout sees them
+    assert main(["validate", os.path.relpath(BROKEN / GOLDEN_CASE), "--format", fmt]) == 1
+    out, err = capsys.readouterr()
+    assert err == ""
+    golden.check(f"validate/{GOLDEN_CASE}.{suffix}", TIMESTAMP.sub("<timestamp>", out))
+
+
+def test_text_lists_failed_findings_by_rule_id_and_json_worst_first(capsys: pytest.CaptureFixture[str]) -> None:
+    directory = BROKEN / GOLDEN_CASE
+    checked = validate(directory)
+    assert [f.rule_id for f in checked.findings] == ["T3-PWR-003", "T3-PWR-005"]  # medium, high
+    assert main(["validate", str(directory)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [*(format_text(f) for f in checked.findings), checked.summary()]
+    assert lines[-1].endswith("4 hosts, 1 site: 2 rule violations")
+    assert main(["validate", str(directory), "--format", "json"]) == 1
+    assert [f["rule_id"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["T3-PWR-005", "T3-PWR-003"]
+
+
+def test_text_to_a_file_prints_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    output = tmp_path / "verdict.txt"
+    assert main(["validate", str(BROKEN / "rule_one_psu"), "--output", str(output)]) == 1
+    assert capsys.readouterr().out == ""
+    lines = output.read_text().splitlines()
+    assert "T3-PWR-001 [high] mx1" in lines[0]
+    assert lines[-1].endswith("4 hosts, 1 site: 1 rule violation")
+
+
+def test_a_report_file_that_cannot_be_written_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("")
+    output = tmp_path / "file" / "report.json"  # under a file, not a directory
+    assert main(["validate", str(INVENTORIES / "healthy"), "--format", "json", "--output", str(output)]) == 2
+    assert "cannot write the report" in capsys.readouterr().err
+
+
+def test_the_conductor_needs_no_cli() -> None:
+    checked = validate(INVENTORIES / "healthy")
+    assert checked.failed == []
+    assert checked.summary().endswith("4 hosts, 1 site: clean")
+    assert [c.rule_id for c in checked.checks] == [r.id for r in select()]
+    report = checked.report()
+    assert report.title == f"tier3 validate {checked.topology.source}"
+    assert report.inventory is not None
+    assert (report.inventory.hosts, report.inventory.sites) == (4, 1)
 
 
 def _copy(source: Path, target: Path) -> None:

@@ -1,4 +1,5 @@
-"""The three report formats say the same thing, and JSON follows the documented schema."""
+"""The report formats say the same thing, JSON follows the documented schema, text is what
+``tier3 validate`` prints."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from tier3.errors import Tier3Error
 from tier3.model import Finding, Location, Severity, Status
-from tier3.report import Check, write_report
+from tier3.report import WRITERS, Check, InventorySize, write_report
 
 SCHEMA = json.loads((Path(__file__).parents[3] / "docs" / "report.schema.json").read_text())
 
@@ -33,10 +34,39 @@ FINDINGS = [
 CHECKS = [Check("T3-PWR-001", "two supplies", Severity.HIGH), Check("T3-PWR-002", "two feeds", Severity.HIGH)]
 
 
-def render(fmt: str, findings: list[Finding] = FINDINGS) -> str:
+def render(fmt: str, findings: list[Finding] = FINDINGS, inventory: InventorySize | None = None) -> str:
     out = io.StringIO()
-    write_report(findings, fmt, out, title="tier3 validate", source="inventory/example", checks=CHECKS)
+    write_report(findings, fmt, out, title="tier3 validate", source="inventory/example", checks=CHECKS,
+                 inventory=inventory)
     return out.getvalue()
+
+
+def test_one_writer_per_format() -> None:
+    assert list(WRITERS) == ["text", "json", "junit", "html"]
+
+
+def test_text_lists_failed_findings_by_rule_id_then_the_verdict() -> None:
+    assert render("text").splitlines() == [
+        "mx2:/dev/md0: T3-OBS-STO-001 [critical] mx2:/dev/md0: array degraded",
+        "host_vars/mx1.yml: tier3_host.power_supplies: T3-PWR-002 [high] mx1: PSU1, PSU2 both draw from feed fra1-a"
+        " (fix: plug PSU2 into a PDU on feed B)",
+        "inventory/example: 2 rule violations",  # the waived finding is not a violation
+    ]
+
+
+def test_text_summary_counts_the_inventory_when_given() -> None:
+    assert render("text", inventory=InventorySize(24, 2)).splitlines()[-1] == (
+        "inventory/example: 24 hosts, 2 sites: 2 rule violations"
+    )
+    assert render("text", [], InventorySize(1, 1)) == "inventory/example: 1 host, 1 site: clean\n"
+    last = render("text", [FINDINGS[0]], InventorySize(4, 1)).splitlines()[-1]
+    assert last == "inventory/example: 4 hosts, 1 site: 1 rule violation"
+
+
+def test_the_inventory_size_is_not_in_the_json() -> None:
+    data = json.loads(render("json", inventory=InventorySize(24, 2)))
+    jsonschema.validate(data, SCHEMA)
+    assert data == json.loads(render("json")) | {"generated_at": data["generated_at"]}
 
 
 def test_json_follows_the_documented_schema_and_orders_worst_first() -> None:

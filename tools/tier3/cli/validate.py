@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tier3.errors import Tier3Error
-from tier3.model import Finding, Status, Topology
-from tier3.schema import InventorySchemaErrors, load_inventory
+from tier3.report import WRITERS, writer
+from tier3.schema import InventorySchemaErrors
+from tier3.validate import validate
 
-FORMATS = ("text", "json", "junit", "html")
+FORMATS = tuple(WRITERS)  # text, json, junit, html
 
 
 def add_parser(sub: Any) -> None:
@@ -30,47 +31,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("path", metavar="PATH", help="inventory directory (or one YAML inventory file)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
-
-
-def validate(path: str) -> tuple[Topology, list[Finding], tuple[str, ...]]:
-    """Load and check the inventory at ``path``: (topology, findings, loader notes).
-
-    Raises ``InventoryError`` (``InventorySchemaErrors`` for many) on bad input. The Ansible
-    action plugin ``tier3_preflight`` calls this same function.
-    """
-    from tier3.rules import evaluate  # noqa: PLC0415  (the rules load only once the inventory is good)
-
-    loaded = load_inventory(path)
-    return loaded.topology, evaluate(loaded.topology), loaded.notes
-
-
-def failed(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.status in (Status.FAIL, Status.ERROR)]
-
-
-def format_text(finding: Finding) -> str:
-    where = str(finding.location) if finding.location else finding.subject
-    text = (
-        f"{where}: {finding.rule_id} [{finding.severity.value}] {finding.subject}: {finding.message or finding.title}"
-    )
-    return f"{text} (fix: {finding.hint})" if finding.hint else text
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' if n != 1 else ''}"
-
-
-def summary(topology: Topology, findings: list[Finding], extra: str = "") -> str:
-    """``inventory/example: 24 hosts, 2 sites: clean`` (or the number of rule violations)."""
-    bad = failed(findings)
-    verdict = _count(len(bad), "rule violation") + extra if bad else "clean"
-    return f"{topology.source}: {_count(len(topology.hosts), 'host')}, {_count(len(topology.sites), 'site')}: {verdict}"
-
-
-def write_text(topology: Topology, findings: list[Finding], out: TextIO) -> None:
-    for finding in findings:
-        out.write(format_text(finding) + "\n")
-    out.write(summary(topology, findings) + "\n")
 
 
 @contextlib.contextmanager
@@ -91,24 +51,17 @@ def _opened(output: str | None) -> Iterator[TextIO]:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        topology, findings, notes = validate(args.path)
+        result = validate(args.path)
     except InventorySchemaErrors as exc:
         for line in exc.lines():
             print(f"tier3 validate: {line}", file=sys.stderr)
         print(f"tier3 validate: {exc.source}: {len(exc.errors)} inventory error(s); no rule was run", file=sys.stderr)
         return exc.exit_code
-    for note in notes:
+    for note in result.notes:
         print(f"tier3 validate: note: {note}", file=sys.stderr)
+    report = result.report()
     with _opened(args.output) as out:
-        if args.format == "text":
-            write_text(topology, findings, out)
-        else:
-            from tier3.report import Check, write_report  # noqa: PLC0415  (jinja2 etc. only when a report is asked for)
-            from tier3.rules import RULES  # noqa: PLC0415
-
-            checks = [Check(rule.id, rule.title, rule.severity) for rule in RULES.values()]
-            title = f"tier3 validate {topology.source}"
-            write_report(findings, args.format, out, title=title, source=topology.source, checks=checks)
+        writer(args.format)(report, out)
     if args.output is not None and args.format != "text":
-        write_text(topology, failed(findings), sys.stdout)  # the report is in the file; the verdict here
-    return 1 if failed(findings) else 0
+        writer("text")(report, sys.stdout)  # the report is in the file; the verdict here
+    return 1 if report.failed else 0

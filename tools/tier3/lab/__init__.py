@@ -1,8 +1,9 @@
 """The local lab: systemd containers under Podman from a locally built Debian 12 image.
 
-Layers: ``hosts`` (the table), ``recipe`` (image recipe and hash, apt sources), ``podman``
-(argument builders and the runner), ``inventory`` (the generated inventory/lab), ``image``
-(debootstrap and import), ``control`` (up, down, status). See docs/lab.md.
+Layers: ``hosts`` (the table; each host names its backend), ``recipe`` (image recipe and hash, apt
+sources), ``podman`` (argument builders and the runner), ``inventory`` (the generated
+inventory/lab), ``image`` (debootstrap and import), ``backends`` (how each kind of host is run:
+``container`` today), ``control`` (up, down, status over the backends). See docs/lab.md.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The lab as data: one table of hosts, the network they share and the imaginary rack layout.
 
-Later issues add rows (archive1, a client, VMs, BMCs, firewall peers) and kinds; the code that
-starts containers, writes the inventory and reports status reads only this table.
+Later issues add rows (archive1, a client, VMs, BMCs, firewall peers) and backends; the code that
+starts hosts, writes the inventory and reports status reads only this table.
 """
 
 from __future__ import annotations
@@ -14,9 +14,6 @@ NETWORK = "tier3-lab"
 SUBNET = "10.89.30.0/24"
 GATEWAY = "10.89.30.1"
 SITE = "lab"
-# The service groups playbooks/site.yml targets, all present in the inventory even while empty
-# (archive1 arrives with the archive issue), so no play warns about an unknown group.
-SERVICE_GROUPS: tuple[str, ...] = ("mx", "imap", "archive", "dns", "lb")
 
 # Podman's defaults plus what the services need (LAB-NOTES): keepalived and nftables need
 # NET_ADMIN and NET_RAW, chattr +i LINUX_IMMUTABLE, sshd and login AUDIT_WRITE.
@@ -34,7 +31,7 @@ class LabHost:
     groups: tuple[str, ...]
     address: str
     rack: str  # lab-r01 or lab-r02: an imaginary rack, see RACKS
-    kind: str = "container"  # later: "vm", "bmc", "firewall"
+    backend: str = "container"  # which backend runs it (tier3.lab.backends.BACKENDS); later "vm", "bmc", "firewall"
     capabilities: tuple[str, ...] = field(default=BASE_CAPABILITIES)
 
     @property

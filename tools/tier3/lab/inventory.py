@@ -1,8 +1,10 @@
 """The lab's Ansible inventory, generated from the host table (pure: returns file name -> text).
 
-A normal YAML inventory (groups mx, imap, dns, lb; the Podman connection) plus the topology in
-the format of inventory/example and docs/inventory.md, so ``tier3 validate inventory/lab`` runs the
-same rules as on a real site. The topology is imaginary, and every generated file says so.
+A normal YAML inventory (one group per service group of the model, ``SERVICE_GROUPS``, present
+even while empty so no play of playbooks/site.yml names an unknown group; the Podman connection)
+plus the topology in the format of inventory/example and docs/inventory.md, so ``tier3 validate
+inventory/lab`` runs the same rules as on a real site. The topology is imaginary, and every
+generated file says so.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 import yaml
 
-from tier3.lab.hosts import FEEDS, GATEWAY, HOSTS, RACKS, SERVICE_GROUPS, SITE, SUBNET, VIPS, LabHost, LabVip
+from tier3.lab.hosts import FEEDS, GATEWAY, HOSTS, RACKS, SITE, SUBNET, VIPS, LabHost, LabVip
+from tier3.model.topology import SERVICE_GROUPS
 
 HEADER = """\
 ---

@@ -1,21 +1,34 @@
-"""Findings into reports: JSON (documented schema), JUnit XML and HTML.
+"""Findings into reports: text, JSON (documented schema), JUnit XML and HTML.
 
-One entry point, ``write_report``, with one writer per format in ``WRITERS`` (a table, not an
-if-chain). Every writer takes the same ``Report`` so the three formats never disagree.
-See docs/report.md for the JSON schema.
+One writer per format in ``WRITERS`` (a table, not an if-chain); every writer takes the same
+``Report``, so the formats never disagree. ``write_report`` builds the report from findings and
+writes it; ``writer(fmt)`` looks one up (a user error for an unknown format).
+See docs/report.md for the JSON schema and the text format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from tier3.errors import Tier3Error
 from tier3.model import Finding
-from tier3.report.model import Check, Report, build_report
+from tier3.report.model import Check, InventorySize, Report, build_report
+from tier3.report.text import format_text, summary_line
 from tier3.report.writers import WRITERS
 
-__all__ = ["WRITERS", "Check", "Report", "build_report", "write_report"]
+__all__ = [
+    "WRITERS", "Check", "InventorySize", "Report", "build_report", "format_text", "summary_line", "write_report",
+    "writer",
+]
+
+
+def writer(fmt: str) -> Callable[[Report, TextIO], None]:
+    """The writer of ``fmt`` (text, json, junit or html)."""
+    found = WRITERS.get(fmt)
+    if found is None:
+        raise Tier3Error("report", "format", f"unknown report format {fmt!r}", hint=f"use one of {', '.join(WRITERS)}")
+    return found
 
 
 def write_report(
@@ -26,13 +39,13 @@ def write_report(
     title: str,
     source: str,
     checks: Sequence[Check] = (),
+    inventory: InventorySize | None = None,
 ) -> None:
-    """Write ``findings`` as ``fmt`` (json, junit or html) to ``out``.
+    """Write ``findings`` as ``fmt`` (text, json, junit or html) to ``out``.
 
     ``checks`` lists the rules that ran (id and title), so rules that found nothing still show as
-    passed in JUnit and HTML; without it only findings appear.
+    passed in JUnit and HTML; without it only findings appear. ``inventory`` gives the text
+    summary line its host and site counts.
     """
-    writer = WRITERS.get(fmt)
-    if writer is None:
-        raise Tier3Error("report", "format", f"unknown report format {fmt!r}", hint=f"use one of {', '.join(WRITERS)}")
-    writer(build_report(findings, title=title, source=source, checks=checks), out)
+    write = writer(fmt)
+    write(build_report(findings, title=title, source=source, checks=checks, inventory=inventory), out)

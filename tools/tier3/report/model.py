@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tier3 import __version__
-from tier3.model import Finding, Severity, Status
+from tier3.model import Finding, Severity, Status, Topology
 from tier3.model.finding import utc_now
 
 SCHEMA_ID = "https://tier3.invalid/schemas/report/v1"
@@ -24,12 +24,26 @@ class Check:
 
 
 @dataclass(frozen=True)
+class InventorySize:
+    """How big the checked inventory is: the text summary line names it (``24 hosts, 2 sites``)."""
+
+    hosts: int
+    sites: int
+
+    @classmethod
+    def of(cls, topology: Topology) -> InventorySize:
+        return cls(len(topology.hosts), len(topology.sites))
+
+
+@dataclass(frozen=True)
 class Report:
     title: str
     source: str
     generated_at: str
     findings: tuple[Finding, ...]
     checks: tuple[Check, ...]
+    # the inventory's size when the report is about one (tier3 validate); text only, not in the JSON
+    inventory: InventorySize | None = None
 
     @property
     def by_status(self) -> dict[str, int]:
@@ -79,12 +93,20 @@ def _order(finding: Finding) -> tuple[int, str, str]:
     return (-finding.severity.rank, finding.rule_id, finding.subject)
 
 
-def build_report(findings: Sequence[Finding], *, title: str, source: str, checks: Sequence[Check] = ()) -> Report:
-    """Findings worst first (severity, then rule id, then subject): the order every format uses."""
+def build_report(
+    findings: Sequence[Finding],
+    *,
+    title: str,
+    source: str,
+    checks: Sequence[Check] = (),
+    inventory: InventorySize | None = None,
+) -> Report:
+    """Findings worst first (severity, then rule id, then subject): the order JSON, JUnit and HTML use."""
     return Report(
         title=title,
         source=source,
         generated_at=utc_now(),
         findings=tuple(sorted(findings, key=_order)),
         checks=tuple(checks),
+        inventory=inventory,
     )

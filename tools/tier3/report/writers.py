@@ -1,4 +1,7 @@
-"""One writer per format, keyed by name: ``WRITERS["json"](report, out)``."""
+"""One writer per format, keyed by name: ``WRITERS["json"](report, out)``.
+
+jinja2 is imported by the HTML writer only, so the text and JSON paths start fast.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,14 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from importlib import resources
-from typing import TextIO
-
-import jinja2
+from typing import TYPE_CHECKING, TextIO
 
 from tier3.model import Finding, Status
 from tier3.report.model import Report
+from tier3.report.text import write_text
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 def write_json(report: Report, out: TextIO) -> None:
@@ -74,6 +79,8 @@ def write_junit(report: Report, out: TextIO) -> None:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # noqa: PLC0415  (only the HTML writer needs it)
+
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["tojson_pretty"] = lambda value: json.dumps(value, indent=2, sort_keys=True, default=str)
     return env
@@ -86,6 +93,7 @@ def write_html(report: Report, out: TextIO) -> None:
 
 
 WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
+    "text": write_text,
     "json": write_json,
     "junit": write_junit,
     "html": write_html,

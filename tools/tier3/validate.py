@@ -1,0 +1,68 @@
+"""The validate conductor: read an inventory, check its schema and references, run the declared rules.
+
+``validate(path)`` is what ``tier3 validate`` and the Ansible action plugin ``tier3_preflight``
+both call; ``Validation.report()`` hands the result to any writer of ``tier3.report`` (text, json,
+junit, html). Nothing is touched: the inventory is only read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tier3.model import Finding, Status, Topology
+from tier3.report import Check, InventorySize, Report, build_report, format_text, summary_line
+from tier3.schema import load_inventory
+
+__all__ = ["Validation", "failed", "format_text", "summary", "validate"]
+
+
+@dataclass(frozen=True)
+class Validation:
+    """One inventory checked: its topology, the findings of the declared rules, the loader's notes."""
+
+    topology: Topology
+    findings: tuple[Finding, ...]  # as the rules return them: by rule id, then subject
+    notes: tuple[str, ...] = ()  # what the loader skipped and why (vault-encrypted files, stray host_vars)
+    checks: tuple[Check, ...] = ()  # the rules that ran, whether or not they found anything
+
+    @property
+    def failed(self) -> list[Finding]:
+        return failed(self.findings)
+
+    def summary(self, extra: str = "") -> str:
+        return summary(self.topology, self.findings, extra)
+
+    def report(self) -> Report:
+        """The report every writer takes (findings worst first; the text writer reorders by rule id)."""
+        return build_report(
+            self.findings,
+            title=f"tier3 validate {self.topology.source}",
+            source=self.topology.source,
+            checks=self.checks,
+            inventory=InventorySize.of(self.topology),
+        )
+
+
+def validate(path: str | Path) -> Validation:
+    """Load and check the inventory at ``path``.
+
+    Raises ``InventoryError`` (``InventorySchemaErrors`` for many) on bad input; the rules run only
+    once the inventory is good.
+    """
+    from tier3.rules import evaluate, select  # noqa: PLC0415  (the rules load only once the inventory is good)
+
+    loaded = load_inventory(path)
+    checks = tuple(Check(rule.id, rule.title, rule.severity) for rule in select())
+    return Validation(loaded.topology, tuple(evaluate(loaded.topology)), loaded.notes, checks)
+
+
+def failed(findings: Sequence[Finding]) -> list[Finding]:
+    """The findings that fail a run (status fail or error)."""
+    return [f for f in findings if f.status in (Status.FAIL, Status.ERROR)]
+
+
+def summary(topology: Topology, findings: Sequence[Finding], extra: str = "") -> str:
+    """``inventory/example: 24 hosts, 2 sites: clean`` (or the number of rule violations, then ``extra``)."""
+    return summary_line(topology.source, InventorySize.of(topology), len(failed(findings)), extra)
