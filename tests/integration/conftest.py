@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import http.server
-import importlib.util
 import ipaddress
 import json
 import os
@@ -32,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from support import load_redfish_mockups
 from tier3.errors import Tier3Error
 from tier3.inspect import InspectOptions
 from tier3.inspect.bmc import KINDS as BMC_KINDS
@@ -63,12 +63,7 @@ def inspect_bmc(kind: str, source: str, **options: Any) -> tuple[int, dict[str, 
 
 def load_mockups() -> ModuleType:
     """tests/fixtures/redfish/mockups.py (the variant builder), loaded by path."""
-    spec = importlib.util.spec_from_file_location("redfish_mockups", FIXTURES / "redfish" / "mockups.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_redfish_mockups()
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:

@@ -5,14 +5,13 @@ carry the observed rules of the catalogue (``tier3 rules --scope observed``)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from support import load_redfish_mockups
 from tier3.cli import main
 from tier3.rules import RULES, rules_for
 
@@ -22,16 +21,7 @@ PSU1 = f"{CHASSIS}/PowerSubsystem/PowerSupplies/PSU1"
 LISTING = f"{CHASSIS}/PowerSubsystem/PowerSupplies"
 
 
-def _mockups() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("redfish_mockups", FIXTURES / "redfish" / "mockups.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MOCKUPS = _mockups()
+MOCKUPS = load_redfish_mockups()
 
 
 def inspect(kind: str, source: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:

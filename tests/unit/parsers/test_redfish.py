@@ -5,11 +5,9 @@ and both together), on hand-broken documents (exact JSON pointer), and on edge c
 from __future__ import annotations
 
 import copy
-import importlib.util
 import io
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -17,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from judged import findings, ids, is_redundant
 
+from support import load_redfish_mockups
 from tier3.bmc.redfish import read_directory
 from tier3.errors import ParseError
 from tier3.inspect import InspectOptions
@@ -26,16 +25,7 @@ from tier3.parsers.redfish import links_to_follow, parse_redfish_documents
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "redfish"
 
 
-def _mockups() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("redfish_mockups", FIXTURES / "mockups.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-MOCKUPS = _mockups()
+MOCKUPS = load_redfish_mockups()
 BASE = read_directory(FIXTURES / "rack-server")
 PSU1 = "/redfish/v1/Chassis/1U/PowerSubsystem/PowerSupplies/PSU1"
 POWER = "/redfish/v1/Chassis/1U/Power"
