@@ -6,11 +6,17 @@ Parsers return facts only; what is wrong with those facts is for the observed ru
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from tier3.errors import ParseError
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _HTML = re.compile(r"^\s*<(?:!doctype|html|head|body|\?xml)", re.IGNORECASE)
 
@@ -56,3 +62,24 @@ def key_value(line: str, source: str, where: str, what: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise ParseError(source, where, f"expected 'Key: value' in {what}, got {line.strip()[:60]!r}")
     return key.strip(), value.strip()
+
+
+def acyclic(parse: Callable[P, R]) -> Callable[P, R]:
+    """Pause the cyclic garbage collector while ``parse`` runs.
+
+    A parser of a large output allocates many small objects that hold no cycles; each collection
+    the allocations trigger scans the whole growing heap, so the parse time grows faster than the
+    input (measured by bench/parsers: 12.3x for 10x the multipath maps with it, 11.1x without).
+    """
+
+    @functools.wraps(parse)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return parse(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run

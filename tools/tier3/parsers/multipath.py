@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass
 
 from tier3.errors import ParseError
-from tier3.parsers._text import check_text
+from tier3.parsers._text import acyclic, check_text
 
 WHAT = "multipath -ll output ('NAME (WWID) dm-N VENDOR,PRODUCT' first)"
 _MAP = re.compile(r"^(?:(?:create|reload|switchpg|rename): )?(?P<head>\S(?:.*?\S)?)\s+(?P<dm>dm-\d+)"
@@ -102,6 +102,7 @@ class Multipath:
     maps: tuple[Map, ...]
 
 
+@acyclic
 def parse_multipath_ll(text: str, source: str) -> Multipath:
     """Parse ``multipath -ll`` (every map). Empty output (no map at all) is refused as empty input."""
     lines = check_text(text, source, WHAT)
