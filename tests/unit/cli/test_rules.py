@@ -59,3 +59,30 @@ def test_rules_lists_declared_and_observed_in_one_list(capsys: pytest.CaptureFix
     assert main(["rules", "--json"]) == 0
     scopes = {e["scope"] for e in json.loads(capsys.readouterr().out)}
     assert scopes == {"declared", "observed"}
+
+
+def test_piped_rules_are_one_tab_separated_line_each_with_nothing_cut(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rules"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(RULES)
+    for line, rule in zip(lines, RULES.values(), strict=True):
+        assert line.split("\t") == [rule.id, rule.scope.value, rule.severity.value, rule.category.value, rule.title,
+                                    ",".join(rule.controls)]
+
+
+def test_the_terminal_table_folds_controls_instead_of_cutting_them_and_honours_no_color(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert main(["rules", "--scope", "declared"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out
+    assert "…" not in "".join(line.split("│")[1] for line in out.splitlines() if line.count("│") > 2)  # ids whole
+    cells = "".join(line.split("│")[-2].strip() for line in out.splitlines() if line.count("│") > 2)
+    for rule in RULES.values():
+        if rule.scope.value == "declared":
+            assert all(control in cells for control in rule.controls), rule.id

@@ -10,8 +10,20 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from urllib.parse import SplitResult, urlsplit
 
 from tier3.errors import DeviceError
+
+
+def split_url(url: str, expected: str) -> SplitResult:
+    """``url`` split, with its port checked; a URL that cannot be parsed (``https://[::1``, a port out
+    of range) is a DeviceError naming it and the expected form, never a ValueError."""
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # parsed lazily by urllib: make it fail here
+    except ValueError as exc:
+        raise DeviceError(url, "", f"not a valid URL ({exc})", hint=f"expected {expected}") from None
+    return parts
 
 
 def shown_size(size: int) -> str:

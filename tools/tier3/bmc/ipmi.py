@@ -16,10 +16,9 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from tier3 import sources
-from tier3.bmc import Credentials, shown_size
+from tier3.bmc import Credentials, shown_size, split_url
 from tier3.errors import DeviceError
 
 SENSOR_TYPES = ("Power Supply", "Power Unit")
@@ -29,11 +28,8 @@ STDERR_KEPT = 64 * 1024  # what is kept of ipmitool's stderr: its first error li
 
 def parse_ipmi_url(url: str) -> tuple[str, int]:
     """``ipmi://HOST[:PORT]`` -> (host, port)."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port or DEFAULT_PORT
-    except ValueError:
-        raise DeviceError(url, "", "invalid port; expected ipmi://HOST[:PORT]") from None
+    parts = split_url(url, "ipmi://HOST[:PORT]")
+    port = parts.port or DEFAULT_PORT
     if parts.scheme != "ipmi" or not parts.hostname or parts.path not in ("", "/"):
         raise DeviceError(url, "", "expected ipmi://HOST[:PORT]")
     if parts.username is not None or parts.password is not None:

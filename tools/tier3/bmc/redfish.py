@@ -34,9 +34,10 @@ import requests
 import urllib3
 
 from tier3 import sources
-from tier3.bmc import Credentials, shown_size
+from tier3.bmc import Credentials, shown_size, split_url
 from tier3.errors import DeviceError, ParseError, Tier3Error
 from tier3.parsers.redfish import ROOT, links_to_follow
+from tier3.printable import printable
 
 MAX_DOCUMENTS = 1024  # a rack server needs ~10; a blade enclosure a few hundred
 MAX_REDIRECTS = 5
@@ -149,7 +150,7 @@ class RedfishClient:
         retries: int = 2,
         credential_hint: str = "check the BMC user and password",
     ) -> None:
-        parts = urlsplit(url)
+        parts = split_url(url, "https://HOST[:PORT]")
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise DeviceError(url, "", "expected a BMC URL like https://HOST[:PORT]")
         if parts.username is not None or parts.password is not None:
@@ -284,7 +285,7 @@ class RedfishClient:
         if status == 404:
             raise DeviceError(url, "", "not found (HTTP 404): expected a Redfish resource here",
                               hint="check the URL; the service root is /redfish/v1")
-        raise DeviceError(url, "", f"answered HTTP {status} {response.reason or ''}".rstrip()
+        raise DeviceError(url, "", f"answered HTTP {status} {printable(response.reason or '')}".rstrip()
                           + f", expected 200 with a Redfish resource (after {attempts} attempt(s))")
 
     def _body(self, response: requests.Response, url: str) -> bytes:

@@ -13,20 +13,61 @@ from tier3.inspect import InspectOptions, all_kinds
 from tier3.model import Topology
 from tier3.model.policy import DEFAULT_POLICY, Policy
 
-KIND_NAMES = (
-    "bonding", "mdstat", "mdadm-detail", "multipath", "cryptsetup", "luksdump", "lsblk", "lldp", "ip-link",
-    "redfish", "ipmi-sdr",
-)
+KINDS = all_kinds()
+KIND_NAMES = tuple(KINDS)
+
+DESCRIPTION = """\
+Parse what a host or a BMC says (a saved tool output, standard input, or a BMC over the network)
+and print the parsed facts, a verdict (redundant / encrypted) and the findings of the observed
+rules as JSON. The thresholds are the built-in policy, or the tier3_policy in force for --host in
+the inventory given with -i."""
+
+EPILOG = """\
+kinds:
+{kinds}
+
+exit status:
+  0    SOURCE parsed and judged, whatever the verdict (a degraded array is a finding, not an error)
+  2    bad input: unreadable or cut SOURCE, a BMC that answers badly, a bad option
+  3    internal error (a bug in tier3)
+
+examples:
+  tier3 inspect mdstat /proc/mdstat
+  ssh mx1 cat /proc/net/bonding/bond0 | tier3 inspect bonding - --json
+  tier3 inspect luksdump saved/mx1-luksdump.txt -i inventory/prod --host fra1-mx1
+  TIER3_BMC_USERNAME=tier3 TIER3_BMC_PASSWORD=... tier3 inspect redfish https://fra1-mx1-bmc --ca-file ca.pem"""
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, a number above 0, got {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds above 0, got {value!r}")
+    return number
+
+
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), got {value!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {value!r}")
+    return number
 
 
 def add_parser(sub: Any) -> None:
+    kinds = "\n".join(f"  {name:<13}{kind.summary}" for name, kind in KINDS.items())
     p = sub.add_parser(
         "inspect",
         help="parse tool output or a BMC and judge redundancy / encryption",
-        description="Parse what a host or a BMC says and print facts, a verdict and findings as JSON. "
-        "Exit 0 when parsed (whatever the verdict), 2 on bad input.",
+        description=DESCRIPTION,
+        epilog=EPILOG.format(kinds=kinds),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("kind", choices=KIND_NAMES, help="what SOURCE holds")
+    p.add_argument("kind", choices=KIND_NAMES, metavar="KIND", help="what SOURCE holds: one of the kinds below")
     p.add_argument("source", help="a file, '-' for standard input, or for redfish a BMC URL or a saved Redfish tree")
     p.add_argument("--json", action="store_true", help="print JSON only (the default output is JSON too, indented)")
     p.add_argument("-i", "--inventory", metavar="PATH",
@@ -36,8 +77,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--insecure", action="store_true", help="do not verify the BMC's TLS certificate (lab only)")
     p.add_argument("--username-env", default="TIER3_BMC_USERNAME", help="environment variable holding the BMC user")
     p.add_argument("--password-env", default="TIER3_BMC_PASSWORD", help="environment variable holding the BMC password")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per BMC request (default 10)")
-    p.add_argument("--retries", type=int, default=2, help="retries per BMC GET on timeouts and 5xx answers (default 2)")
+    p.add_argument("--timeout", type=_positive, default=10.0, help="seconds per BMC request, above 0 (default 10)")
+    p.add_argument("--retries", type=_count, default=2,
+                   help="retries per BMC GET on timeouts and 5xx answers, 0 or more (default 2)")
     p.add_argument(
         "--auth", choices=("basic", "session"), default="basic",
         help="Redfish authentication: basic, or a session (X-Auth-Token, deleted at the end)",
@@ -60,7 +102,7 @@ def _policy(inventory: str | None, host: str | None) -> tuple[Policy, Topology |
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = all_kinds()[args.kind]
+    kind = KINDS[args.kind]
     policy, topology = _policy(args.inventory, args.host)
     options = InspectOptions(
         ca_file=args.ca_file,

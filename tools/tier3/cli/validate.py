@@ -1,9 +1,4 @@
-"""``tier3 validate PATH [--format text|json|junit|html] [--output FILE]``: check an inventory.
-
-Schema first (every error listed with file, key path and fix), then the redundancy rules.
-Exit status: 0 clean, 1 when a rule fails, 2 on bad input (unreadable YAML, schema or
-reference errors); nothing is touched either way.
-"""
+"""``tier3 validate PATH [--format text|json|junit|html] [--output FILE] [--fail-on SEVERITY]``."""
 
 from __future__ import annotations
 
@@ -15,22 +10,52 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tier3.errors import Tier3Error
-from tier3.report import WRITERS, writer
+from tier3.model import Finding, Severity
+from tier3.report import WRITERS, build_report, error_findings, writer
 from tier3.schema import InventorySchemaErrors
 from tier3.validate import validate
 
 FORMATS = tuple(WRITERS)  # text, json, junit, html
+DEFAULT_FAIL_ON = "low"  # the tier3_preflight action's fail_on defaults to the same: both gates agree
+
+DESCRIPTION = """\
+Check an Ansible inventory before anything is touched: the schema of every tier3_* variable (each
+error with its file, key and fix), the cross-references, then the declared redundancy rules
+(single points of failure). Nothing is changed.
+
+Failed rules below --fail-on are still printed (and listed in every report format); they do not
+make the exit status 1. On bad input the report formats are still written, with one `error`
+finding per problem, so a CI job that publishes the JUnit file sees the failure."""
+
+EPILOG = """\
+exit status:
+  0    clean, or no failed rule at --fail-on or worse
+  1    a rule failed at --fail-on or worse
+  2    bad input (unreadable YAML, schema or reference errors, unwritable --output)
+  3    internal error (a bug in tier3)
+
+examples:
+  tier3 validate inventory/example
+  tier3 validate inventory/prod --format junit --output reports/validate.junit.xml
+  tier3 validate inventory/prod --fail-on high     # let medium and low findings through"""
 
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "validate",
         help="check an inventory: schema, references, then the redundancy rules",
-        description=__doc__.splitlines()[0] if __doc__ else None,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("path", metavar="PATH", help="inventory directory (or one YAML inventory file)")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    p.add_argument(
+        "--fail-on", choices=[s.value for s in Severity], default=DEFAULT_FAIL_ON, metavar="SEVERITY",
+        help=f"exit 1 only for failed rules of this severity or worse: {', '.join(s.value for s in Severity)} "
+        f"(default: {DEFAULT_FAIL_ON}, as the preflight action's fail_on)",
+    )
 
 
 @contextlib.contextmanager
@@ -49,14 +74,27 @@ def _opened(output: str | None) -> Iterator[TextIO]:
         ) from None
 
 
+def blocking(findings: tuple[Finding, ...], threshold: Severity) -> list[Finding]:
+    """The failed findings at ``threshold`` or worse: what makes the exit status 1."""
+    return [f for f in findings if f.severity.rank >= threshold.rank]
+
+
+def _bad_input(args: argparse.Namespace, exc: InventorySchemaErrors) -> int:
+    for line in exc.lines():
+        print(f"tier3 validate: {line}", file=sys.stderr)
+    print(f"tier3 validate: {exc.source}: {len(exc.errors)} inventory error(s); no rule was run", file=sys.stderr)
+    if args.format != "text":
+        report = build_report(error_findings(exc.errors), title=f"tier3 validate {exc.source}", source=exc.source)
+        with _opened(args.output) as out:
+            writer(args.format)(report, out)
+    return exc.exit_code
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         result = validate(args.path)
     except InventorySchemaErrors as exc:
-        for line in exc.lines():
-            print(f"tier3 validate: {line}", file=sys.stderr)
-        print(f"tier3 validate: {exc.source}: {len(exc.errors)} inventory error(s); no rule was run", file=sys.stderr)
-        return exc.exit_code
+        return _bad_input(args, exc)
     for note in result.notes:
         print(f"tier3 validate: note: {note}", file=sys.stderr)
     report = result.report()
@@ -64,4 +102,10 @@ def run(args: argparse.Namespace) -> int:
         writer(args.format)(report, out)
     if args.output is not None and args.format != "text":
         writer("text")(report, sys.stdout)  # the report is in the file; the verdict here
-    return 1 if report.failed else 0
+    threshold = Severity(args.fail_on)
+    stop = blocking(report.failed, threshold)
+    below = len(report.failed) - len(stop)
+    if below:
+        print(f"tier3 validate: {below} failed rule(s) below --fail-on {threshold.value}: reported, not failing",
+              file=sys.stderr)
+    return 1 if stop else 0

@@ -17,9 +17,8 @@ import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from tier3.bmc import Credentials
+from tier3.bmc import Credentials, split_url
 from tier3.bmc import ipmi as ipmi_io
 from tier3.bmc import redfish as redfish_io
 from tier3.errors import DeviceError, ParseError
@@ -46,7 +45,7 @@ def _hint(options: InspectOptions) -> str:
 
 
 def _scheme(source: str, readers: dict[str, Reader], expected: str) -> Reader:
-    scheme = urlsplit(source).scheme if "://" in source else ""
+    scheme = split_url(source, expected).scheme if "://" in source else ""
     if scheme not in readers:
         raise DeviceError(source, "", f"unknown scheme {scheme}://; expected {expected}")
     return readers[scheme]

@@ -13,12 +13,13 @@ from typing import TextIO
 
 from tier3.errors import Tier3Error
 from tier3.model import Finding
-from tier3.report.model import Check, InventorySize, Report, build_report
+from tier3.report.model import INPUT_ERROR, Check, InventorySize, Report, build_report, error_findings
 from tier3.report.text import format_text, summary_line
 from tier3.report.writers import WRITERS
 
 __all__ = [
-    "WRITERS", "Check", "InventorySize", "Report", "build_report", "format_text", "summary_line", "write_report",
+    "INPUT_ERROR", "WRITERS", "Check", "InventorySize", "Report", "build_report", "error_findings", "format_text",
+    "summary_line", "write_report",
     "writer",
 ]
 

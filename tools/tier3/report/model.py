@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tier3 import __version__
-from tier3.model import Finding, Severity, Status, Topology
+from tier3.errors import Tier3Error
+from tier3.model import Finding, Location, Severity, Status, Topology
 from tier3.model.finding import utc_now
+from tier3.printable import printable
 
 SCHEMA_ID = "https://tier3.invalid/schemas/report/v1"
 
@@ -58,6 +61,16 @@ class Report:
     @property
     def failed(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.status in (Status.FAIL, Status.ERROR))
+
+    def printable(self) -> Report:
+        """This report with every control character in its text escaped (``\\x01``): what the text,
+        JUnit and HTML writers print, so no inventory value or device answer reaches a terminal raw
+        or breaks the XML. JSON escapes control characters itself and keeps the values exact."""
+        return dataclasses.replace(
+            self, title=printable(self.title), source=printable(self.source),
+            findings=tuple(_printable_finding(f) for f in self.findings),
+            checks=tuple(dataclasses.replace(c, title=printable(c.title)) for c in self.checks),
+        )
 
     def findings_of(self, rule_id: str) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.rule_id == rule_id)
@@ -110,3 +123,37 @@ def build_report(
         checks=tuple(checks),
         inventory=inventory,
     )
+
+
+def _printable_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable(str(k)): _printable_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_printable_value(v) for v in value]
+    return value
+
+
+def _printable_finding(f: Finding) -> Finding:
+    location = None if f.location is None else Location(printable(f.location.file), printable(f.location.key))
+    return dataclasses.replace(
+        f, subject=printable(f.subject), title=printable(f.title), message=printable(f.message),
+        hint=printable(f.hint), evidence=_printable_value(f.evidence), location=location,
+    )
+
+
+INPUT_ERROR = "input"  # the rule_id of an ``error`` finding: the input could not be checked at all
+
+
+def error_findings(errors: Sequence[Tier3Error]) -> list[Finding]:
+    """Bad input as ``error`` findings, so a CI that publishes the JSON or JUnit report sees a failure
+    naming each file, key and fix, not "no report"."""
+    return [
+        Finding(
+            rule_id=INPUT_ERROR, severity=Severity.CRITICAL, status=Status.ERROR, subject=e.source,
+            title="input could not be checked", message=e.message, location=Location(e.source, e.where),
+            hint=e.hint,
+        )
+        for e in errors
+    ]

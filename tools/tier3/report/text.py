@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from tier3.model import Finding
+from tier3.printable import printable
 from tier3.report.model import InventorySize, Report
 
 
@@ -19,7 +20,7 @@ def format_text(finding: Finding) -> str:
     text = (
         f"{where}: {finding.rule_id} [{finding.severity.value}] {finding.subject}: {finding.message or finding.title}"
     )
-    return f"{text} (fix: {finding.hint})" if finding.hint else text
+    return printable(f"{text} (fix: {finding.hint})" if finding.hint else text)
 
 
 def count(n: int, noun: str) -> str:
@@ -47,7 +48,9 @@ def text_lines(findings: Sequence[Finding]) -> list[str]:
 
 
 def write_text(report: Report, out: TextIO) -> None:
-    """The failed findings, one line each by rule id (not worst first: grep-friendly), then the verdict."""
+    """The failed findings, one line each by rule id (not worst first: grep-friendly), then the verdict.
+    Control characters are escaped: a terminal never receives an inventory value raw."""
+    report = report.printable()
     for line in text_lines(report.failed):
         out.write(line + "\n")
     out.write(summary_line(report.source, report.inventory, len(report.failed)) + "\n")

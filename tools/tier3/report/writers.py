@@ -49,6 +49,7 @@ _JUNIT_ELEMENT: dict[Status, str | None] = {
 def write_junit(report: Report, out: TextIO) -> None:
     """One testcase per finding (classname = rule id, name = subject), and one passing testcase
     per check that found nothing, so CI shows every rule that ran."""
+    report = report.printable()  # XML 1.0 has no place for control characters
     suite = ET.Element("testsuite", name=report.title, timestamp=report.generated_at)
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for check in report.all_checks():
@@ -89,7 +90,8 @@ def _environment() -> jinja2.Environment:
 def write_html(report: Report, out: TextIO) -> None:
     source = resources.files("tier3.report").joinpath("templates/report.html.j2").read_text(encoding="utf-8")
     template = _environment().from_string(source)
-    out.write(template.render(report=report, data=report.to_dict()))
+    shown = report.printable()
+    out.write(template.render(report=shown, data=shown.to_dict()))
 
 
 WRITERS: dict[str, Callable[[Report, TextIO], None]] = {
