@@ -1,6 +1,6 @@
 """Imports go downward through the layers of tools/tier3, and controller plugins call the library.
 
-The layer table is STYLE.md's: model -> schema/parsers -> rules -> report/lab/bmc/firewall/archive
+The layer table is docs/style.md's: model -> schema/parsers -> rules -> report/lab/bmc/firewall/archive
 -> conductors (inspect, validate, evidence, check, audit, drill) -> cli. A module may import its
 own layer (a conductor may call another) and anything below, never above. Every ``import`` counts,
 including those inside functions (a lazy import is still a dependency).

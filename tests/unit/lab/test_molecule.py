@@ -109,7 +109,7 @@ def test_platform_runs_like_a_lab_container(scenario: str, config: dict[str, Any
 @pytest.mark.parametrize(("scenario", "config", "platform"), platforms(),
                          ids=[f"{s}:{p['name']}" for s, _, p in platforms()])
 def test_platform_keeps_out_of_the_lab(scenario: str, config: dict[str, Any], platform: dict[str, Any]) -> None:
-    """Its own name and network: `molecule destroy` removes the network it names (LAB-NOTES)."""
+    """Its own name and network: `molecule destroy` removes the network it names (docs/lab.md, pitfalls)."""
     assert not str(platform["name"]).startswith(PREFIX)
     assert platform.get("network") not in (None, NETWORK), scenario
     assert config["dependency"] == {"name": "shell", "command": "tier3 lab image"}  # builds MOLECULE_IMAGE

@@ -1,4 +1,4 @@
-"""The contract every role in roles/ keeps (STYLE.md, roles). New roles are checked for free.
+"""The contract every role in roles/ keeps (docs/style.md, roles). New roles are checked for free.
 
 - ``meta/argument_specs.yml`` declares the ``main`` entry point; its options are the role's
   interface: every default in ``defaults/main.yml`` is declared with the same value, and every

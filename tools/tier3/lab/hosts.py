@@ -15,7 +15,7 @@ SUBNET = "10.89.30.0/24"
 GATEWAY = "10.89.30.1"
 SITE = "lab"
 
-# Podman's defaults plus what the services need (LAB-NOTES): keepalived and nftables need
+# Podman's defaults plus what the services need: keepalived and nftables need
 # NET_ADMIN and NET_RAW, chattr +i LINUX_IMMUTABLE, sshd and login AUDIT_WRITE.
 BASE_CAPABILITIES: tuple[str, ...] = ("NET_ADMIN", "NET_RAW", "LINUX_IMMUTABLE", "AUDIT_WRITE")
 # systemd units with sandboxing (PrivateTmp=, ProtectSystem=...) make mount namespaces: HAProxy's

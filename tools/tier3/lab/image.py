@@ -106,7 +106,7 @@ def _debootstrap(recipe: Recipe, rootfs: Path, mirrors: Mirrors, log: Path) -> N
 
 
 def _import(podman: Podman, rootfs: Path, recipe: Recipe) -> None:
-    # tar options before -c, or the excludes are ignored (LAB-NOTES)
+    # tar options before -c, or the excludes are ignored
     tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(rootfs), "-c", "."],
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:

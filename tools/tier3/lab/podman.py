@@ -13,7 +13,7 @@ from typing import Any
 from tier3.errors import LabError
 from tier3.lab.hosts import LABEL, NETWORK, SUBNET, LabHost
 
-RUNTIME = "runc"  # crun fails here: "cgroups in hybrid mode not supported" (LAB-NOTES)
+RUNTIME = "runc"  # crun fails here: "cgroups in hybrid mode not supported"
 # Podman's default rlimits are refused without CAP_SYS_RESOURCE; low explicit ones work.
 ULIMITS: tuple[str, ...] = ("nofile=1024:1024", "nproc=4096:4096")
 
@@ -46,7 +46,7 @@ def network_create_args(name: str = NETWORK, subnet: str = SUBNET, gateway: str 
 
 
 def import_changes() -> list[str]:
-    """``podman import --change`` arguments: how the image boots systemd (LAB-NOTES)."""
+    """``podman import --change`` arguments: how the image boots systemd."""
     changes = ['CMD ["/sbin/init"]', "STOPSIGNAL SIGRTMIN+3", "ENV container=podman",
                f"LABEL {LABEL}.image=1"]
     out: list[str] = []
