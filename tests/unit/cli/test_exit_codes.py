@@ -15,6 +15,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tier3.cli import EXIT_INTERNAL, EXIT_PIPE, main
@@ -130,6 +131,7 @@ def test_bad_input_still_writes_each_report_format_with_error_findings(tmp_path:
         text = target.read_text(encoding="utf-8")
         if fmt == "json":
             report = json.loads(text)
+            jsonschema.validate(report, json.loads((ROOT / "docs" / "report.schema.json").read_text()))
             [finding] = report["findings"]
             assert (finding["status"], finding["rule_id"], finding["location"]["key"]) == (
                 "error", "input", "tier3_host.rack")
