@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 REPORTS := reports
 
-.PHONY: setup demo test lint unit molecule lab-test lab-down bench
+.PHONY: setup demo test lint unit molecule lab-test lab-down bench constraints
 
 setup:
 	@tools/setup-machine
@@ -47,3 +47,9 @@ bench: setup
 
 lab-down: setup
 	tier3 lab down
+
+# constraints.txt pins what tools/setup-machine installs; rewrite it from .venv after a green `make test`
+constraints:
+	@{ sed -n '/^#/!q;p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	@mv constraints.txt.new constraints.txt
+	@echo "constraints: constraints.txt rewritten from $(VENV) ($$(grep -c '==' constraints.txt) pins)"

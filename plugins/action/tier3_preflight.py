@@ -1,9 +1,16 @@
 # Copyright: tier3 contributors
-# Apache-2.0 (see pyproject.toml)
-"""Action plugin tier3_preflight: `tier3 validate` inside a play, on the controller, touching no host.
+# Apache-2.0 (see LICENSE)
+"""Action plugin tier3.dc.tier3_preflight: `tier3 validate` inside a play, on the controller, touching no host.
 
-Calls the same conductor as the CLI (tier3.validate.validate), never the CLI module. Documentation:
-plugins/modules/tier3_preflight.py (ansible-doc tier3_preflight).
+Calls the same conductor as the CLI (tier3.validate.validate), never the CLI module, once, on every
+inventory source of the run together: Ansible merges its `-i` sources into one inventory, and a
+group declared in one source and used in another is a group. Documentation:
+plugins/modules/tier3_preflight.py (ansible-doc tier3.dc.tier3_preflight).
+
+The tier3 package it imports is the one beside plugins/ when there is one (tools/tier3: this
+checkout's, or the copy `ansible-galaxy collection build` puts in the collection), so the plugin
+and the library are of one version wherever the collection is installed; else the tier3 installed
+in the Python that runs Ansible (`pip install tier3`).
 """
 
 from __future__ import annotations
@@ -14,34 +21,51 @@ from pathlib import Path
 from typing import Any
 
 from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+display = Display()
+BUNDLED = Path(__file__).resolve().parents[2] / "tools"  # <collection or checkout>/tools/tier3
+if (BUNDLED / "tier3" / "__init__.py").is_file() and str(BUNDLED) not in sys.path:
+    sys.path.insert(0, str(BUNDLED))
 
 try:
-    import tier3  # noqa: F401  (installed in the venv that runs Ansible)
-except ImportError:  # run from a checkout with another Python: use the package beside the plugins
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
-
-from tier3.errors import Tier3Error
-from tier3.model import Finding, Severity, Status
-from tier3.schema import InventorySchemaErrors
-from tier3.validate import format_text, validate
+    import tier3
+    from tier3.errors import Tier3Error
+    from tier3.model import Finding, Severity, Status
+    from tier3.schema import InventorySchemaErrors
+    from tier3.validate import format_text, validate
+except ImportError as exc:  # neither bundled nor installed (or a dependency of it is missing)
+    MISSING: str | None = (
+        f"the tier3 Python package cannot be imported ({exc}): install the collection from the tarball "
+        "`ansible-galaxy collection build` makes (it ships tier3 under tools/), or `pip install tier3` "
+        "into the Python that runs Ansible"
+    )
+else:
+    MISSING = None
 
 
 def _blocking(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
     return [f for f in findings if f.status in (Status.FAIL, Status.ERROR) and f.severity.rank >= threshold.rank]
 
 
+DEFAULT_FAIL_ON = "low"  # the same default as `tier3 validate --fail-on`: the playbook gate and the CLI agree
+
+
 class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type hints
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("inventory", "fail_on"))
+    _VALID_ARGS = frozenset(("inventory", "fail_on"))  # fail_on defaults as `tier3 validate --fail-on` does
     _requires_connection = False
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         self._supports_check_mode = True
         result: dict[str, Any] = super().run(tmp, task_vars)
+        if MISSING is not None:
+            return {**result, "failed": True, "msg": MISSING}
+        display.vvv(f"tier3_preflight: tier3 {tier3.__version__} from {Path(tier3.__file__).parent}")
         task_vars = task_vars or {}
         args = self._task.args
         try:
-            threshold = Severity(str(args.get("fail_on", "high")))
+            threshold = Severity(str(args.get("fail_on", DEFAULT_FAIL_ON)))
         except ValueError:
             return {**result, "failed": True, "msg": f"fail_on must be one of: {', '.join(s.value for s in Severity)}"}
         sources = args.get("inventory") or task_vars.get("ansible_inventory_sources") or []
@@ -52,33 +76,31 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                 "failed": True,
                 "msg": "no inventory path to validate (set inventory:, or run with -i DIR)",
             }
+        shown = " + ".join(paths)
         findings: list[Finding] = []
         blocking: list[str] = []
         errors: list[str] = []
-        summary: list[str] = []
         notes: list[str] = []
-        for path in paths:
-            try:
-                checked = validate(path)
-            except InventorySchemaErrors as exc:
-                errors.extend(exc.lines())
-                summary.append(f"{path}: {len(exc.errors)} inventory error(s); no rule was run")
-                continue
-            except Tier3Error as exc:
-                errors.append(exc.one_line())
-                summary.append(f"{path}: unreadable; no rule was run")
-                continue
-            notes.extend(checked.notes)
-            findings.extend(checked.findings)
+        try:
+            checked = validate(paths)  # every source at once: the inventory Ansible merges them into
+        except InventorySchemaErrors as exc:
+            errors = exc.lines()
+            summary = f"{shown}: {len(exc.errors)} inventory error(s); no rule was run"
+        except Tier3Error as exc:
+            errors = [exc.one_line()]
+            summary = f"{shown}: unreadable; no rule was run"
+        else:
+            notes = list(checked.notes)
+            findings = list(checked.findings)
             stop = _blocking(checked.findings, threshold)
-            blocking.extend(format_text(f) for f in stop)
-            summary.append(checked.summary(f", {len(stop)} at {threshold.value} or worse"))
+            blocking = [format_text(f) for f in stop]
+            summary = checked.summary(f", {len(stop)} at {threshold.value} or worse")
         warnings = [format_text(f) for f in findings if f.status is Status.FAIL and f.severity.rank < threshold.rank]
         result.update(
             changed=False,
             findings=[f.to_dict() for f in findings if f.status is not Status.PASS],
             blocking=blocking,
-            summary=summary,
+            summary=[summary],
             notes=notes,
         )
         if warnings:
@@ -92,5 +114,5 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                 + "\n".join(blocking),
             )
         else:
-            result["msg"] = "\n".join(summary)
+            result["msg"] = summary
         return result

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: tier3 contributors
-# Apache-2.0 (see pyproject.toml)
+# Apache-2.0 (see LICENSE)
 """Documentation of the tier3_preflight action; the controller does the work (plugins/action/tier3_preflight.py)."""
 
 from __future__ import annotations
@@ -15,24 +15,30 @@ description:
   - Reads the inventory sources of the current run (C(ansible_inventory_sources)) or the paths given in O(inventory)
     with the same code as C(tier3 validate) (schema and reference checks first, then the redundancy rules
     T3-PWR-*, T3-NET-*, T3-STO-*, T3-PLC-*, T3-VRP-*, T3-CAP-*, T3-SEC-*).
+  - Several sources (C(-i hosts.yml -i lb.yml)) are one inventory, as Ansible merges them - the hosts and groups
+    of all, the C(group_vars/) and C(host_vars/) beside each, a later source winning - and are checked as one.
   - The work is done by the Python conductor C(tier3.validate.validate), the same function C(tier3 validate)
     calls, so the play and the command line always agree.
   - Fails on schema or reference errors, and on failed rules of severity O(fail_on) or worse; rules of lower
     severity are reported as warnings.
   - BMC secrets are never read or returned; vault-encrypted files are skipped (and named in RV(notes)).
+requirements:
+  - The C(tier3) Python package on the controller. The collection ships it (C(tools/tier3) in the collection, found
+    beside C(plugins/)); without it, C(pip install tier3) into the Python that runs Ansible.
 options:
   inventory:
     description:
-      - Inventory directories or YAML inventory files to validate.
+      - Inventory directories or YAML inventory files to validate, together, as one inventory.
       - Defaults to the inventory sources of the current run; sources that are not paths (C(host1,host2,)) are skipped.
     type: list
     elements: path
   fail_on:
     description:
-      - Lowest severity of a failed rule that fails the task.
+      - Lowest severity of a failed rule that fails the task; lower ones are reported as warnings.
+      - The same default as C(tier3 validate --fail-on), so the playbook gate and the CLI gate agree.
     type: str
     choices: [critical, high, medium, low, info]
-    default: high
+    default: low
 attributes:
   check_mode:
     support: full
@@ -51,15 +57,21 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Preflight | validate the inventory of this run
-  tier3_preflight:
+- name: Preflight | validate the inventory of this run (every -i source, merged)
+  tier3.dc.tier3_preflight:
   register: preflight
 
 - name: Preflight | validate another inventory, failing on medium findings too
-  tier3_preflight:
+  tier3.dc.tier3_preflight:
     inventory:
       - inventory/example
     fail_on: medium
+
+- name: Preflight | validate an inventory kept in two sources
+  tier3.dc.tier3_preflight:
+    inventory:
+      - inventory/prod
+      - inventory/lb.yml
 """
 
 RETURN = r"""
@@ -93,7 +105,7 @@ errors:
       inventory/example/host_vars/mx1.yml: tier3_host.bmc.protocol: unallowed value telnet
       (fix: use one of: redfish, ipmi)
 summary:
-  description: One line per inventory validated.
+  description: One line on the inventory validated (its sources joined with C( + )).
   returned: always
   type: list
   elements: str

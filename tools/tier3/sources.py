@@ -44,15 +44,33 @@ def _read_file(path: Path, source: str, hint: str) -> bytes:
     except OSError as exc:
         raise ParseError(source, "", f"cannot read: {exc.strerror or exc}", hint=hint) from None
     if not stat.S_ISREG(mode):
-        what = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
-        raise ParseError(source, "", f"{what}, not a regular file", hint=hint)
+        raise ParseError(source, "", f"{kind_of(mode)}, not a regular file", hint=hint)
     try:
         # O_NONBLOCK: a file swapped for a FIFO after the stat() above cannot block the open
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as fh:
-            return fh.read(MAX_BYTES + 1)
+            size = os.fstat(fh.fileno()).st_size
+            if size > MAX_BYTES:
+                raise ParseError(source, "", f"larger than {MAX_MIB} MiB: not a tool output or device answer")
+            data = fh.read(size + 1)  # sized to the file: no 64 MiB buffer per small file
+            if len(data) > size:  # it grew while read: read on, up to the cap
+                data += fh.read(MAX_BYTES + 1 - len(data))
+            return data
     except OSError as exc:
         raise ParseError(source, "", f"cannot read: {exc.strerror or exc}", hint=hint) from None
+
+
+def kind_of(mode: int) -> str:
+    """What a non-regular file is, as messages name it."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def decode(data: bytes, source: str) -> str:

@@ -1,19 +1,21 @@
 """The validate conductor: read an inventory, check its schema and references, run the declared rules.
 
 ``validate(path)`` is what ``tier3 validate`` and the Ansible action plugin ``tier3_preflight``
-both call; ``Validation.report()`` hands the result to any writer of ``tier3.report`` (text, json,
-junit, html). Nothing is touched: the inventory is only read.
+both call (the action with every ``-i`` source of the run, read as the one inventory Ansible
+merges them into); ``Validation.report()`` hands the result to any writer of ``tier3.report``
+(text, json, junit, html). Nothing is touched: the inventory is only read.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from tier3.model import Finding, Status, Topology
 from tier3.report import Check, InventorySize, Report, build_report, format_text, summary_line
-from tier3.schema import load_inventory
+from tier3.schema.sources import load_sources
 
 __all__ = ["Validation", "failed", "format_text", "summary", "validate"]
 
@@ -45,15 +47,16 @@ class Validation:
         )
 
 
-def validate(path: str | Path) -> Validation:
-    """Load and check the inventory at ``path``.
+def validate(path: str | Path | Sequence[str | Path]) -> Validation:
+    """Load and check the inventory at ``path``, or the one inventory several sources make together
+    (``ansible -i A -i B``: hosts, groups and vars files of all of them; ``tier3.schema.sources``).
 
     Raises ``InventoryError`` (``InventorySchemaErrors`` for many) on bad input; the rules run only
     once the inventory is good.
     """
     from tier3.rules import evaluate, select  # noqa: PLC0415  (the rules load only once the inventory is good)
 
-    loaded = load_inventory(path)
+    loaded = load_sources([path] if isinstance(path, str | os.PathLike) else path)
     checks = tuple(Check(rule.id, rule.title, rule.severity) for rule in select())
     return Validation(loaded.topology, tuple(evaluate(loaded.topology)), loaded.notes, checks)
 

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOKS = ROOT / "playbooks"
 CONTROLLER = "localhost"  # plays that run on the controller only (preflight)
 AWAITING_A_PLAY: tuple[str, ...] = ("firewall",)  # empty this when playbooks/firewall.yml joins site.yml
-LINUX_HOST_ROLES = ("baseline",)  # roles every Linux service host gets, never a network device
+LINUX_HOST_ROLES = ("tier3.dc.baseline",)  # roles every Linux service host gets, never a network device
 
 
 def plays(playbook: Path) -> list[dict[str, Any]]:

@@ -121,7 +121,7 @@ def test_bad_sources(tmp_path: Path) -> None:
     (tmp_path / "bin.txt").write_bytes(b"PS1 \xff\xfe")
     with pytest.raises(ParseError, match="not UTF-8 text"):
         KINDS["ipmi-sdr"].inspect(str(tmp_path / "bin.txt"), InspectOptions())
-    for url, message in (("ipmi://", "expected ipmi://HOST"), ("ipmi://h:99999", r"not a valid URL \(Port out of range"),
+    for url, message in (("ipmi://", "expected ipmi://HOST"), ("ipmi://h:99999", r"not a valid URL \(Port out"),
                          ("ipmi://u:pw@h", "credentials in the URL are refused"), ("snmp://h", "unknown scheme")):
         with pytest.raises(DeviceError, match=message):
             KINDS["ipmi-sdr"].inspect(url, InspectOptions(extra={"credentials": None}))

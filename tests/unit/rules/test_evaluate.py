@@ -100,3 +100,13 @@ def test_unknown_rule_id_is_a_user_error_naming_it() -> None:
 
 def test_passing_rules_produce_no_findings_and_empty_topology_passes() -> None:
     assert evaluate(build({"sites": {"fra1": None, "ber1": None}})) == []
+
+
+def test_a_host_listed_twice_in_a_group_counts_once() -> None:
+    """A topology built outside the loader may hold one host twice: group rules count it once."""
+    mx1 = build({"hosts": {"mx1": {"groups": ["mx"], "rack": "r1", "capacity": {"mx": 100}}}}).hosts[0]
+    topology = Topology(hosts=(mx1, mx1), source="inventory/x")
+    findings = evaluate(topology, only=["T3-PLC-001", "T3-PLC-002", "T3-PLC-008", "T3-CAP-001"])
+    assert [(f.rule_id, f.subject, f.message) for f in findings] == [
+        ("T3-PLC-008", "group:mx", "group mx has 1 member (mx1); needs at least 2"),
+    ]

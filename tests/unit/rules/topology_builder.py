@@ -6,7 +6,8 @@ PDU on each feed, two switches and two SAN fabrics; a host sits in rack r1 unles
 with two 500 W supplies on its rack's two PDUs, bond0 over two switches and a vaulted Redfish BMC.
 
 Case keys: ``sites`` (merged per site over the defaults; ``null`` removes one), ``hosts``,
-``vips``, ``firewall_pairs``, ``loads``. Host keys: ``groups``, ``rack``, ``site``, ``psus``
+``vips`` (members {host: priority}, or a list of "host:priority" to list a host twice),
+``firewall_pairs``, ``loads``. Host keys: ``groups``, ``rack``, ``site``, ``psus``
 (a list of ``PDU`` or ``PDU:WATTS``), ``draw``, ``bonds`` ({name: [IFACE@SWITCH, ...]}), ``raid``
 ({name: {level, devices, spares}}), ``luns`` ({name: [DEVICE@FABRIC, ...]}), ``capacity``,
 ``bmc`` (``null`` for none, or {protocol, vaulted}).
@@ -164,6 +165,13 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
     )
 
 
+def _vip_members(members: dict[str, int] | list[str]) -> list[tuple[str, str]]:
+    """{host: priority}, or a list of "host:priority" (to list a host twice)."""
+    if isinstance(members, dict):
+        return [(h, str(p)) for h, p in members.items()]
+    return [tuple(m.split(":", 1)) for m in members]  # type: ignore[misc]
+
+
 def build(case: dict[str, Any]) -> Topology:
     sites = _sites(case.get("sites"))
     hosts = tuple(_host(name, spec or {}, sites) for name, spec in (case.get("hosts") or {}).items())
@@ -173,7 +181,7 @@ def build(case: dict[str, Any]) -> Topology:
             v.get("address", f"192.0.2.{i + 10}"),
             v.get("network", "fra1-mail"),
             int(v.get("vrid", 51 + i)),
-            tuple(VipMember(h, int(p)) for h, p in v["members"].items()),
+            tuple(VipMember(h, int(p)) for h, p in _vip_members(v["members"])),
             Location(ALL_VARS, f"tier3_vips[{i}]"),
         )
         for i, (name, v) in enumerate((case.get("vips") or {}).items())

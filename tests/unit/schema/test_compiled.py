@@ -91,6 +91,7 @@ TABLE: list[tuple[str, dict[str, Any], int]] = [
     ("vip", {"name": "v", "address": "", "network": "n", "vrid": 5}, 2),
     ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [{"host": "h", "priority": 255}]}, 1),
     ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", "b"]}, 0),
+    ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", "a"]}, 0),  # T3-PLC-005's to judge
     ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a"]}, 1),
     ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", ""]}, 1),
     ("firewall_pair", {"name": "p", "platform": "pfsense", "members": "ab"}, 2),
@@ -101,6 +102,10 @@ TABLE: list[tuple[str, dict[str, Any], int]] = [
     ("site", {"name": "-fra1", "racks": [{"name": "r1", "pdus": [{"name": "p"}]}]}, 2),
     ("site", {"name": "fra1\n"}, 0),  # cerberus appends '$' to the pattern: a trailing newline matches
     ("host", {"site": "s", "rack": "r", "capacity": {"mx": 0, "imap": -1, "dns": "3"}}, 2),
+    # capacity_watts is optional (a supply without it counts 0 W: T3-PWR-004), at least 1 when given
+    ("host", {"site": "s", "rack": "r", "power_supplies": [{"name": "P1", "pdu": "p"}]}, 0),
+    ("host", {"site": "s", "rack": "r", "power_supplies": [{"name": "P1", "pdu": "p", "capacity_watts": 0}]}, 1),
+    ("host", {"site": "s", "rack": "r", "power_supplies": [{"name": "P1", "pdu": "p", "capacity_watts": None}]}, 1),
     (
         "host",
         {

@@ -5,7 +5,7 @@ Also the small wording helpers every rule uses, so messages read the same everyw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
 from tier3.model import FirewallPair, Host, Location, Site, Topology, Vip
@@ -29,14 +29,18 @@ def sites_by_name(topology: Topology) -> dict[str, Site]:
 
 def _members(topology: Topology) -> dict[str, list[Host]]:
     groups: dict[str, list[Host]] = {}
+    seen: set[str] = set()
     for host in topology.hosts:
+        if host.name in seen:  # a host listed twice counts once
+            continue
+        seen.add(host.name)
         for group in host.groups:
             groups.setdefault(group, []).append(host)
     return groups
 
 
 def members(topology: Topology, group: str) -> list[Host]:
-    """Hosts in an inventory group, in inventory order (one pass over hosts for all groups)."""
+    """Hosts in an inventory group, in inventory order, each once (one pass over hosts for all groups)."""
     return cached(topology, "groups", _members).get(group, [])
 
 
@@ -79,6 +83,17 @@ def inventory_key(topology: Topology, variable: str) -> Location:
 def group_location(topology: Topology, group: str) -> Location:
     declared = topology.group_locations.get(group)
     return declared if declared is not None else Location(topology.source or "<inventory>", f"groups.{group}")
+
+
+def distinct(items: Iterable[str]) -> list[str]:
+    """Each name once, in the order first given: a host listed twice counts once."""
+    return list(dict.fromkeys(items))
+
+
+def listed(name: str, items: Sequence[str]) -> str:
+    """``name``, and how often ``items`` lists it when more than once: ``fw1, listed twice``."""
+    count = items.count(name)
+    return name if count < 2 else f"{name}, listed twice" if count == 2 else f"{name}, listed {count} times"
 
 
 def names(items: Iterable[str]) -> str:

@@ -8,10 +8,12 @@ from tier3.model import Host, Severity, Topology
 from tier3.model.topology import NOWHERE, SERVICE_GROUPS
 from tier3.rules._lookup import (
     both,
+    distinct,
     group_location,
     host_feeds,
     inventory_key,
     key_of,
+    listed,
     members,
     names,
     pair_key,
@@ -26,8 +28,9 @@ FEED_LOSS_CONTROLS = (*PLACEMENT_CONTROLS, "ISO27001:A.7.11")
 
 
 def _hosts(topology: Topology, names_: Sequence[str]) -> list[Host]:
-    """The declared hosts among ``names_`` (undeclared ones are the loader's to reject)."""
-    found = (topology.host(n) for n in names_)
+    """The declared hosts among ``names_``, each once (a host listed twice counts once; undeclared
+    ones are the loader's to reject)."""
+    found = (topology.host(n) for n in distinct(names_))
     return [h for h in found if h is not None]
 
 
@@ -119,7 +122,8 @@ def group_feeds(topology: Topology) -> Iterator[Violation]:
     category=Category.PLACEMENT,
     title="VIP members sit in at least two racks",
     rationale="""A virtual IP fails over between its members; if they share a rack, the address goes
-    down with the rack. Judged on VIPs with two or more members (fewer: T3-VRP-001).""",
+    down with the rack. Judged on VIPs with two or more distinct members (fewer, a host listed twice
+    counting once: T3-VRP-001).""",
     controls=PLACEMENT_CONTROLS,
     hint="make a host in another rack a member of the VIP (tier3_vips[].members)",
 )
@@ -136,8 +140,8 @@ def vip_racks(topology: Topology) -> Iterator[Violation]:
     category=Category.PLACEMENT,
     title="VIP members survive the loss of any one power feed",
     rationale="""For every feed F, some member of the VIP must draw from another feed, or the address
-    goes down with F. Judged on VIPs with two or more members (T3-VRP-001), in sites that declare
-    two feeds (T3-PWR-005).""",
+    goes down with F. Judged on VIPs with two or more distinct members (T3-VRP-001), in sites that
+    declare two feeds (T3-PWR-005).""",
     controls=FEED_LOSS_CONTROLS,
     hint="dual-feed the VIP's members, or make a host on another feed a member",
 )
@@ -154,8 +158,10 @@ def vip_feeds(topology: Topology) -> Iterator[Violation]:
     category=Category.PLACEMENT,
     title="firewall pair members sit in different racks",
     rationale="""An HA firewall pair in one rack is one failure domain: the rack takes both down and
-    every path in or out of the site with them. A pair that declares fewer than two members is
-    blamed here as well (it cannot span two racks); feed loss (T3-PLC-006) is judged on full pairs.""",
+    every path in or out of the site with them. A pair of fewer than two distinct hosts is blamed
+    here as well, once: one host listed twice (which the loader accepts, as it accepts a VIP member
+    listed twice) is one firewall, and cannot span two racks; feed loss (T3-PLC-006) is judged on
+    pairs of two distinct hosts.""",
     controls=(*PLACEMENT_CONTROLS, "ISO27001:A.8.20"),
     hint="install the pair's second member in another rack (tier3_host.rack)",
 )
@@ -163,13 +169,15 @@ def firewall_racks(topology: Topology) -> Iterator[Violation]:
     for pair in topology.firewall_pairs:
         hosts = _hosts(topology, pair.members)
         location = pair_key(topology, pair, "members")
-        if len(pair.members) < 2:
-            declared = f"1 member ({pair.members[0]})" if pair.members else "no members"
+        unique = distinct(pair.members)
+        if len(unique) < 2:
+            declared = f"1 member ({listed(unique[0], pair.members)})" if unique else "no members"
             yield Violation(
                 f"firewall-pair:{pair.name}",
                 f"declares {declared}; a pair needs 2, in two racks",
                 {"members": list(pair.members)},
                 location,
+                hint="name the pair's two firewalls in tier3_firewall_pairs[].members, each in its own rack",
             )
         elif found := _one_rack(hosts):
             yield Violation(f"firewall-pair:{pair.name}", found[0], found[1], location)
@@ -181,8 +189,8 @@ def firewall_racks(topology: Topology) -> Iterator[Violation]:
     category=Category.PLACEMENT,
     title="firewall pair members survive the loss of any one power feed",
     rationale="""For every feed F, one firewall of the pair must draw from another feed, or the site
-    is cut off when F fails. Judged on pairs with two members (T3-PLC-005), in sites that declare two
-    feeds (T3-PWR-005).""",
+    is cut off when F fails. Judged on pairs of two distinct hosts (T3-PLC-005), in sites that
+    declare two feeds (T3-PWR-005).""",
     controls=(*FEED_LOSS_CONTROLS, "ISO27001:A.8.20"),
     hint="dual-feed both firewalls, or put them on PDUs of different feeds",
 )

@@ -112,7 +112,9 @@ def two_pdus(topology: Topology) -> Iterator[Violation]:
     rationale="""Redundant supplies only protect the host if the survivors can carry its draw: with
     two 500 W supplies a 650 W host trips the survivor when one fails. Judged on hosts that declare a
     power draw above 0 W and two or more supplies (fewer: T3-PWR-001). A supply without a declared
-    capacity counts 0 W, and the message names it.""",
+    capacity counts 0 W, and the message names it: capacity_watts is optional in the schema, so an
+    inventory whose supply ratings are not known yet still validates, and N+1 is not assumed for
+    them (as T3-CAP-002 does for an undeclared service capacity).""",
     controls=("ISO27001:A.7.11", "ISO27001:A.8.6", "SOC2:A1.1", "SOC2:A1.2"),
     hint="fit larger supplies or add one, or correct tier3_host.power_draw_watts / capacity_watts",
 )

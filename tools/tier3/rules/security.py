@@ -16,7 +16,11 @@ from tier3.rules._registry import Category, Violation, rule
     title="BMC password is a vault reference, not a literal in the inventory",
     rationale="""A BMC password in plain inventory text is in every clone, backup and CI log of the
     repository, and the BMC gives full control of the machine (power, console, firmware, virtual
-    media). Hosts without a declared BMC are not judged.""",
+    media). Vaulted means a !vault value, a bare reference to a vaulted variable (optionally with
+    filters that cannot put a literal in, such as trim), or a lookup of a secret store; a literal
+    inside an expression is still a literal ("{{ 'hunter2' }}", a default('admin')), and so is any
+    other expression, which may hold one (docs/inventory.md, Secrets). Hosts without a declared BMC
+    are not judged.""",
     controls=("ISO27001:A.5.17", "PCI-DSS:8.3.2", "NIST-800-53:IA-5(1)", "SOC2:CC6.1"),
     hint="store the password with ansible-vault and reference the vaulted variable in tier3_host.bmc.password",
 )

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.model import Severity, Topology, Vip
-from tier3.rules._lookup import names, vip_key
+from tier3.rules._lookup import distinct, listed, names, vip_key
 from tier3.rules._registry import Category, Violation, rule
 
 VRRP_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
 
 
 def _hosts(vip: Vip) -> list[str]:
-    """Distinct member hosts, in declared order."""
-    return list(dict.fromkeys(m.host for m in vip.members))
+    """Distinct member hosts, in declared order (a host listed twice counts once)."""
+    return distinct(m.host for m in vip.members)
 
 
 def _evidence(vip: Vip) -> dict[str, object]:
@@ -31,8 +31,9 @@ def _evidence(vip: Vip) -> dict[str, object]:
     category=Category.VRRP,
     title="VIP has at least two members",
     rationale="""A virtual IP held by one host fails with that host: there is nobody to take over.
-    A host listed twice counts once. VIPs blamed here are not judged on placement (T3-PLC-003/004),
-    priorities or sites, which need two members to mean anything.""",
+    A host listed twice counts once, here and in every rule on VIP members, and the message says it
+    is listed twice: one finding for the duplicate. VIPs blamed here are not judged on placement
+    (T3-PLC-003/004), priorities or sites, which need two members to mean anything.""",
     controls=VRRP_CONTROLS,
     hint="add a second host to the VIP's members (tier3_vips[].members), in another rack",
 )
@@ -40,10 +41,11 @@ def vip_members(topology: Topology) -> Iterator[Violation]:
     for vip in topology.vips:
         hosts = _hosts(vip)
         if len(hosts) < 2:
-            listed = f" ({names(hosts)})" if hosts else ""
+            every = [m.host for m in vip.members]
+            which = f" ({names(listed(h, every) for h in hosts)})" if hosts else ""
             yield Violation(
                 f"vip:{vip.name}",
-                f"VIP {vip.address} has {len(hosts)} member{'' if len(hosts) == 1 else 's'}{listed}; needs at least 2",
+                f"VIP {vip.address} has {len(hosts)} member{'' if len(hosts) == 1 else 's'}{which}; needs at least 2",
                 _evidence(vip),
                 vip_key(topology, vip, "members"),
             )

@@ -71,7 +71,7 @@ def host(
             location=Location(file, f"{key}.bmc"),
         )
     supplies = tuple(
-        PowerSupply(p["name"], p["pdu"], p["capacity_watts"], Location(file, f"{key}.power_supplies[{i}]"))
+        PowerSupply(p["name"], p["pdu"], p.get("capacity_watts", 0), Location(file, f"{key}.power_supplies[{i}]"))
         for i, p in enumerate(doc.get("power_supplies") or ())
     )
     bonds = []

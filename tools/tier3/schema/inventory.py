@@ -11,180 +11,95 @@ Variable precedence is Ansible's (``hash_behaviour = replace``): inventory-file 
 then of the host's groups by (depth, ``ansible_group_priority``, name), then ``group_vars/all``,
 then ``group_vars/<group>`` in the same order, then the host's inventory-file vars, then
 ``host_vars``. Each value keeps the file and key path it came from.
+
+Every file is read through the one bounded reader (regular files only, 64 MiB at most); the
+directories are walked by ``tier3.schema.walk``, which refuses a dangling or looping link and a
+directory cycle, naming the link.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from tier3.errors import InventoryError
-from tier3.schema.yamlio import ENCRYPTED, read_all, read_yaml
-
-SOURCE_EXTS = (".yml", ".yaml", ".json")
-VARS_EXTS = ("", ".yml", ".yaml", ".json")
-# Ansible's INVENTORY_IGNORE_EXTS and INVENTORY_IGNORE_PATTERNS for files inside an inventory directory
-IGNORED_EXTS = (".pyc", ".pyo", ".swp", ".bak", "~", ".rpm", ".md", ".txt", ".rst", ".orig", ".ini", ".cfg", ".retry")
-VARS_DIRS = ("group_vars", "host_vars")
-GROUP_KEYS = frozenset({"hosts", "vars", "children"})
-_RANGE = re.compile(r"\[(\d+):(\d+)\]")
-
-
-class Sourced(NamedTuple):
-    """A variable's value and where it was set: file and key path of the variable itself."""
-
-    value: Any
-    file: str
-    key: str
-
-
-Layer = dict[str, Sourced]
+from tier3.schema.raw import (
+    GROUP_KEYS,
+    IGNORED_EXTS,
+    SOURCE_EXTS,
+    VARS_DIRS,
+    Group,
+    HostEntry,
+    Layer,
+    RawInventory,
+    Sourced,
+    expand_host_pattern,
+    lookup,
+)
+from tier3.schema.varsdirs import read_vars_dirs, shown_str
+from tier3.schema.walk import entries, entry_is_dir, is_directory, subdirectory
+from tier3.schema.yamlio import ENCRYPTED, read_yaml
 
 
-@dataclass
-class Group:
-    name: str
-    parents: set[str] = field(default_factory=set)
-    children: list[str] = field(default_factory=list)
-    vars: Layer = field(default_factory=dict)
-    declared: tuple[str, str] = ("", "")  # (file, key) of its first declaration
-    depth: int = 0
-
-    @property
-    def priority(self) -> int:
-        raw = self.vars.get("ansible_group_priority")
-        try:
-            return int(raw.value) if raw is not None else 1
-        except (TypeError, ValueError):
-            return 1
-
-
-@dataclass
-class HostEntry:
-    name: str
-    direct: set[str] = field(default_factory=set)  # groups it is listed in
-    vars: Layer = field(default_factory=dict)
-    declared: tuple[str, str] = ("", "")
-
-
-@dataclass
-class RawInventory:
-    """The inventory as read: groups, hosts, and the variable layers of group_vars/host_vars."""
-
-    root: Path
-    groups: dict[str, Group] = field(default_factory=dict)
-    hosts: dict[str, HostEntry] = field(default_factory=dict)
-    group_files: dict[str, list[Layer]] = field(default_factory=dict)
-    host_files: dict[str, list[Layer]] = field(default_factory=dict)
-    encrypted: dict[str, list[str]] = field(default_factory=dict)  # "group:x" / "host:y" -> files skipped
-    notes: list[str] = field(default_factory=list)
-
-    def shown(self, path: Path) -> str:
-        """A path as printed in messages: relative to the current directory when below it."""
-        try:
-            rel = os.path.relpath(path)
-        except ValueError:  # pragma: no cover  (another drive on Windows)
-            return str(path)
-        return str(path.absolute()) if rel.startswith("..") else rel
-
-    def ancestors(self, host: HostEntry) -> frozenset[str]:
-        """Every group the host belongs to, directly or through a child group ('all' included)."""
-        seen: set[str] = set()
-        stack = list(host.direct) or ["ungrouped"]
-        while stack:
-            name = stack.pop()
-            if name in seen:
-                continue
-            seen.add(name)
-            group = self.groups.get(name)
-            if group is not None:
-                stack.extend(group.parents)
-        seen.add("all")
-        return frozenset(seen)
-
-    def sorted_groups(self, names: frozenset[str]) -> list[Group]:
-        """Groups in Ansible's order of increasing precedence: (depth, priority, name), 'all' first."""
-        groups = [self.groups[n] for n in names if n in self.groups]
-        return sorted(groups, key=lambda g: (g.depth, g.priority, g.name))
-
-    def layers(self, host: HostEntry, groups: list[Group]) -> list[Layer]:
-        """The host's variable layers, lowest precedence first."""
-        out: list[Layer] = [g.vars for g in groups]
-        for g in groups:
-            out.extend(self.group_files.get(g.name, ()))
-        out.append(host.vars)
-        out.extend(self.host_files.get(host.name, ()))
-        return out
-
-
-def lookup(layers: list[Layer], name: str) -> Sourced | None:
-    """The winning value of a variable (hash_behaviour = replace: the highest layer wins)."""
-    for layer in reversed(layers):
-        hit: Sourced | None = layer.get(name)
-        if hit is not None:
-            return hit
-    return None
-
-
-def expand_host_pattern(name: str) -> list[str]:
-    """``mx[01:03]`` -> mx01, mx02, mx03 (numeric ranges, zero padding kept), as Ansible does."""
-    match = _RANGE.search(name)
-    if match is None:
-        return [name]
-    start, end = match.group(1), match.group(2)
-    width = len(start) if start.startswith("0") else 0
-    head, tail = name[: match.start()], name[match.end() :]
-    return [n for i in range(int(start), int(end) + 1) for n in expand_host_pattern(f"{head}{i:0{width}d}{tail}")]
-
-
-def read_inventory(path: Path) -> RawInventory:
-    """Read the inventory at ``path`` (directory or single YAML file)."""
-    if not path.exists():
-        raise InventoryError(str(path), "", "no such inventory file or directory", hint="pass an inventory directory")
-    root = path if path.is_dir() else path.parent
-    inv = RawInventory(root=root)
+def read_inventory(path: Path, *more: Path) -> RawInventory:
+    """Read the inventory at ``path`` (directory or single YAML file), then ``more`` sources into the
+    same inventory, as Ansible merges ``-i A -i B``; the group_vars/ and host_vars/ beside each source
+    apply to all (a later source's files winning)."""
+    inv = RawInventory(root=path if is_directory(path, str(path), missing_ok=True) else path.parent)
     inv.groups["all"] = Group("all")
     inv.groups["ungrouped"] = Group("ungrouped", parents={"all"})
-    sources = sorted(_sources(path)) if path.is_dir() else [path]
-    if not sources:
-        raise InventoryError(
-            inv.shown(path), "", "no YAML inventory source (*.yml, *.yaml) in this directory", hint="add hosts.yml"
-        )
-    for source in sources:
-        _read_source(inv, source)
+    roots: dict[str, Path] = {}  # real path -> as given, in the order of the sources (later vars files win)
+    for given in (path, *more):
+        is_dir = is_directory(given, str(given), missing_ok=True)
+        if is_dir is None:
+            raise InventoryError(
+                str(given), "", "no such inventory file or directory", hint="pass an inventory directory"
+            )
+        sources = sorted(_sources(inv, given, os.path.realpath(given), ())) if is_dir else [given]
+        if not sources:
+            raise InventoryError(
+                inv.shown(given), "", "no YAML inventory source (*.yml, *.yaml) in this directory", hint="add hosts.yml"
+            )
+        for source in sources:
+            _read_source(inv, source)
+        root = given if is_dir else given.parent
+        roots.setdefault(os.path.realpath(root), root)
     top = inv.groups["all"]
     for name, group in inv.groups.items():  # groups declared at the top of a file are children of all
         if name != "all" and (not group.parents or name == "ungrouped") and name not in top.children:
             top.children.append(name)
             group.parents.add("all")
     _set_depths(inv)
-    _read_vars_dirs(inv)
+    for root in roots.values():
+        read_vars_dirs(inv, root)
     return inv
 
 
-def _entries(directory: Path) -> list[os.DirEntry[str]]:
-    """The directory's entries, sorted by name, with the scandir handle closed."""
-    with os.scandir(directory) as it:
-        return sorted(it, key=lambda e: e.name)
+def _source_name(name: str) -> bool:
+    return not name.endswith(IGNORED_EXTS)
 
 
-def _sources(directory: Path) -> Iterator[Path]:
-    for entry in _entries(directory):
+def _sources(inv: RawInventory, directory: Path, real: str, above: tuple[str, ...]) -> Iterator[Path]:
+    shown = shown_str(inv)
+    for entry in entries(directory, inv.shown(directory)):
         if entry.name.startswith("."):
             continue
-        if entry.is_dir():
+        is_dir = entry_is_dir(entry, shown, _source_name)
+        if is_dir is None:
+            continue
+        if is_dir:
             if entry.name not in VARS_DIRS:
-                yield from _sources(Path(entry.path))
+                sub = subdirectory(entry, real, above, shown)
+                yield from _sources(inv, Path(entry.path), sub, (*above, real))
             continue
         if entry.name.endswith(IGNORED_EXTS):
             continue
         if not entry.name.endswith(SOURCE_EXTS):
             raise InventoryError(
-                str(Path(entry.path)),
+                inv.shown(Path(entry.path)),
                 "",
                 "not a YAML inventory source: tier3 reads YAML inventories only",
                 hint="convert it with `ansible-inventory -i FILE --list --yaml`, or rename it *.ini to have it ignored",
@@ -194,7 +109,7 @@ def _sources(directory: Path) -> Iterator[Path]:
 
 def _read_source(inv: RawInventory, path: Path) -> None:
     shown = inv.shown(path)
-    data = read_yaml(path, shown)
+    data = read_yaml(path, shown, inv.notes)
     if data is ENCRYPTED:
         raise InventoryError(
             shown,
@@ -298,59 +213,4 @@ def _set_depths(inv: RawInventory) -> None:
     visit("all", 0)
 
 
-def _read_vars_dirs(inv: RawInventory) -> None:
-    wanted: list[tuple[dict[str, list[Layer]], str, str, Path]] = []  # (target, scope, name, file)
-    for kind, known, target in (
-        ("group", inv.groups, inv.group_files),
-        ("host", inv.hosts, inv.host_files),
-    ):
-        directory = inv.root / f"{kind}_vars"
-        if not directory.is_dir():
-            continue
-        for entry in _entries(directory):
-            if entry.name.startswith("."):
-                continue
-            stem, ext = os.path.splitext(entry.name)
-            if entry.is_dir():
-                stem, files = entry.name, sorted(_vars_files(Path(entry.path)))
-            elif ext in VARS_EXTS:
-                files = [Path(entry.path)]
-            else:
-                continue
-            if stem not in known:
-                inv.notes.append(f"{inv.shown(Path(entry.path))}: no {kind} {stem!r} in the inventory (ignored)")
-                continue
-            wanted.extend((target, f"{kind}:{stem}", stem, file) for file in files)
-    shown = [inv.shown(file) for _, _, _, file in wanted]
-    docs = read_all([(file, name) for (_, _, _, file), name in zip(wanted, shown, strict=True)])
-    for (target, scope, stem, _), name, data in zip(wanted, shown, docs, strict=True):
-        layer = _vars_layer(inv, name, data, scope)
-        if layer is not None:
-            target.setdefault(stem, []).append(layer)
-
-
-def _vars_files(directory: Path) -> Iterator[Path]:
-    for entry in _entries(directory):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            yield from _vars_files(Path(entry.path))
-        elif os.path.splitext(entry.name)[1] in VARS_EXTS:
-            yield Path(entry.path)
-
-
-def _vars_layer(inv: RawInventory, shown: str, data: Any, scope: str) -> Layer | None:
-    if data is ENCRYPTED:
-        inv.encrypted.setdefault(scope, []).append(shown)
-        inv.notes.append(f"{shown}: encrypted with ansible-vault, not read (secrets only, as it should be)")
-        return None
-    if data is None:
-        return None
-    if not isinstance(data, dict):
-        raise InventoryError(
-            shown,
-            "",
-            "a vars file must be a mapping of variable names to values",
-            hint="write `name: value` pairs at the top level",
-        )
-    return {str(k): Sourced(v, shown, str(k)) for k, v in data.items()}
+__all__ = ["Group", "HostEntry", "Layer", "RawInventory", "Sourced", "lookup", "read_inventory"]

@@ -6,6 +6,7 @@ reference checks run only on an inventory whose schema is clean (they need well-
 
 from __future__ import annotations
 
+import difflib
 import gc
 import re
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from tier3.schema.policy import VAR as POLICY_VAR
 from tier3.schema.policy import overrides, policy_errors
 from tier3.schema.references import check_references
 from tier3.schema.schemas import CerberusError
-from tier3.schema.yamlio import Vaulted
+from tier3.schema.yamlio import Unsafe, Vaulted
 
 # topology-wide variable -> schema kind of each list entry
 TOPOLOGY_VARS: Final = {
@@ -32,7 +33,32 @@ TOPOLOGY_VARS: Final = {
     "tier3_firewall_pairs": "firewall_pair",
     "tier3_load": "load",
 }
-_VAR_REF = re.compile(r"^\s*\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\|[^{}]*)?\}\}\s*$")
+_KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *TOPOLOGY_VARS})  # never a misspelt tier3_host
+# T3-SEC-001: which BMC password values are vault references (see _vault_references)
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*"
+# the whole value is one Jinja expression, "{{ ... }}", with nothing around it but blanks
+_EXPRESSION = re.compile(r"^\s*\{\{-?(?P<expr>(?:(?!\{\{|\}\}|\{%|\{#).)*?)-?\}\}\s*$", re.DOTALL)
+# one filter: "| trim", "| trim()", "| default(vault_x)" (a bare name as the only argument)
+_FILTER = re.compile(rf"\|\s*(?P<filter>{_NAME})\s*(?:\(\s*(?P<arg>{_NAME})?\s*\)\s*)?")
+_FILTERS = rf"(?P<filters>(?:\|\s*{_NAME}\s*(?:\(\s*(?:{_NAME})?\s*\)\s*)?)*)"
+# a variable reference followed by filters: "vault_bmc_password | trim"
+_REFERENCE = re.compile(rf"^\s*(?P<name>{_NAME})\s*{_FILTERS}$")
+# a lookup of a secret store, its arguments literals or names: the secret is outside the inventory
+_LOOKUP = re.compile(
+    rf"^\s*(?:lookup|query|q)\s*\(\s*(?P<q>['\"])(?:{_NAME}\.{_NAME}\.)?(?P<plugin>{_NAME})(?P=q)"
+    rf"(?:\s*,\s*(?:{_NAME}\s*=\s*)?(?:'[^'{{}}]*'|\"[^\"{{}}]*\"|{_NAME}))*\s*\)\s*{_FILTERS}$"
+)
+# filters without arguments that pass their input's content on: they cannot put a literal in
+SAFE_FILTERS: Final = frozenset({"trim", "string", "b64decode", "unvault", "first"})
+DEFAULT_FILTERS: Final = frozenset({"default", "d"})  # with a variable as argument: both must be vaulted
+_CONSTANTS: Final = frozenset({"true", "false", "none", "True", "False", "None", "omit"})  # names, not variables
+SECRET_STORES: Final = frozenset({
+    "hashi_vault", "vault_read", "vault_kv1_get", "vault_kv2_get",  # community.hashi_vault
+    "aws_secret", "secretsmanager_secret", "aws_ssm", "ssm_parameter",  # amazon.aws
+    "azure_keyvault_secret",  # azure.azcollection
+    "conjur_variable", "cyberarkpassword",  # cyberark.conjur, community.general
+    "onepassword", "onepassword_raw", "bitwarden", "passwordstore", "keyring",  # community.general
+})
 
 
 @dataclass(frozen=True)
@@ -46,8 +72,9 @@ def load_topology(path: str | Path) -> Topology:
     return load_inventory(path).topology
 
 
-def load_inventory(path: str | Path) -> LoadedInventory:
+def load_inventory(path: str | Path, *more: str | Path) -> LoadedInventory:
     """The topology and the loader's notes; ``InventorySchemaErrors`` lists every problem found.
+    ``more`` sources are merged into the first as Ansible merges ``-i A -i B`` (``load_sources``).
 
     The cyclic garbage collector is paused while loading: the documents and dataclasses are
     acyclic, and on 10,000 hosts its repeated scans of the growing heap cost a third of the run.
@@ -55,14 +82,14 @@ def load_inventory(path: str | Path) -> LoadedInventory:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _load(path)
+        return _load(path, tuple(Path(p) for p in more))
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _load(path: str | Path) -> LoadedInventory:
-    raw = read_inventory(Path(path))
+def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
+    raw = read_inventory(Path(path), *more)
     shown = raw.shown(Path(path))
     errors: list[InventoryError] = []
     all_layers = raw.layers(HostEntry("localhost"), [raw.groups["all"]])[:-1]
@@ -99,7 +126,7 @@ def _load(path: str | Path) -> LoadedInventory:
         member_of = names - {"all", "ungrouped"}
         if found is None:
             if member_of & set(SERVICE_GROUPS):
-                errors.append(_missing_host(raw, entry, member_of))
+                errors.append(_missing_host(raw, entry, member_of, layers))
             continue
         if not isinstance(found.value, dict):
             errors.append(_not_mapping(found, "tier3_host", "write tier3_host as a mapping (site, rack, bmc, ...)"))
@@ -223,11 +250,11 @@ def _missing_sites(raw: RawInventory, shown: str) -> InventoryError:
         shown,
         "tier3_sites",
         "tier3_sites is not defined",
-        hint="define the sites in group_vars/all.yml (docs/inventory.md)",
+        hint=raw.misnamed.get("group:all") or "define the sites in group_vars/all.yml (docs/inventory.md)",
     )
 
 
-def _missing_host(raw: RawInventory, entry: HostEntry, groups: frozenset[str]) -> InventoryError:
+def _missing_host(raw: RawInventory, entry: HostEntry, groups: frozenset[str], layers: list[Layer]) -> InventoryError:
     service = sorted(groups & set(SERVICE_GROUPS))
     encrypted = raw.encrypted.get(f"host:{entry.name}", [])
     if encrypted:
@@ -242,27 +269,75 @@ def _missing_host(raw: RawInventory, entry: HostEntry, groups: frozenset[str]) -
         file,
         key,
         f"host {entry.name} is in service group {', '.join(service)} but has no tier3_host",
-        hint=f"add host_vars/{entry.name}.yml with tier3_host (site, rack, bmc, power_supplies, ...)",
+        hint=_missing_host_fix(raw, entry, layers),
     )
 
 
+def _missing_host_fix(raw: RawInventory, entry: HostEntry, layers: list[Layer]) -> str:
+    """The fix for a missing tier3_host: a misspelt variable, a vars file that is a directory, or add it."""
+    spelt = {var: found for layer in layers for var, found in layer.items() if var not in _KNOWN_VARS}
+    close = difflib.get_close_matches("tier3_host", list(spelt), n=1, cutoff=0.8)
+    if close:
+        found = spelt[close[0]]
+        return f"did you mean tier3_host? ({raw.relative(found.file)} sets {found.key})"
+    misnamed = raw.misnamed.get(f"host:{entry.name}")
+    if misnamed:
+        return misnamed
+    return f"add host_vars/{entry.name}.yml with tier3_host (site, rack, bmc, power_supplies, ...)"
+
+
 def _password_vaulted(raw: RawInventory, entry: HostEntry, layers: list[Layer], doc: dict[str, Any]) -> bool:
-    """True when the BMC password is a !vault value or a reference to a vaulted variable."""
+    """True when the BMC password is a !vault value or a bare reference to a vaulted variable.
+
+    A reference is ``{{ name }}``, optionally with filters that cannot put a literal in (``| trim``)
+    or ``| default(other)`` naming another variable (then both must be vaulted); a lookup of a
+    secret store also counts. Anything else holds, or may hold, a literal: ``{{ 'hunter2' }}``,
+    ``{{ vault_x | default('admin') }}``, text around the braces, an ``!unsafe`` string.
+    """
     bmc = doc.get("bmc")
-    value: Any = bmc.get("password") if isinstance(bmc, dict) else None
-    for _ in range(8):  # follow "{{ var }}" references, not forever
-        if isinstance(value, Vaulted):
-            return True
-        if not isinstance(value, str) or "{{" not in value:
-            return False
-        match = _VAR_REF.match(value)
-        if match is None:
-            return True  # an expression (a lookup of a secret store...): not a literal in the inventory
-        name = match.group(1)
+    return _vaulted(raw, entry, layers, bmc.get("password") if isinstance(bmc, dict) else None, depth=8)
+
+
+def _vaulted(raw: RawInventory, entry: HostEntry, layers: list[Layer], value: Any, depth: int) -> bool:
+    if isinstance(value, Vaulted):
+        return True
+    if not isinstance(value, str) or isinstance(value, Unsafe) or depth == 0:  # follow references, not forever
+        return False
+    names = _vault_references(value)
+    if names is None:
+        return False
+    for name in names:
         found = lookup(layers, name)
         if found is None:
             # undefined in readable files: in the vault by convention, or in an encrypted file in scope
             scopes = [f"host:{entry.name}", *(f"group:{g}" for g in raw.ancestors(entry))]
-            return name.startswith("vault_") or any(s in raw.encrypted for s in scopes)
-        value = found.value
-    return False
+            if not (name.startswith("vault_") or any(s in raw.encrypted for s in scopes)):
+                return False
+        elif not _vaulted(raw, entry, layers, found.value, depth - 1):
+            return False
+    return True
+
+
+def _vault_references(value: str) -> tuple[str, ...] | None:
+    """The variables a password expression stands for (each must be vaulted), ``()`` for a lookup of
+    a secret store, or None when the value is, or may contain, a literal."""
+    whole = _EXPRESSION.match(value)
+    if whole is None:
+        return None  # plain text, text around the braces, or several expressions
+    expr = whole["expr"]
+    ref = _REFERENCE.match(expr)
+    if ref is not None:
+        names = [ref["name"]]
+        filters = ref["filters"]
+    else:
+        lookup_ = _LOOKUP.match(expr)
+        if lookup_ is None or lookup_["plugin"] not in SECRET_STORES:
+            return None  # a literal ('hunter2'), a concatenation, an arbitrary lookup (pipe, file...)
+        names, filters = [], lookup_["filters"]
+    for f in _FILTER.finditer(filters):
+        arg = f["arg"]
+        if f["filter"] in DEFAULT_FILTERS and arg is not None:
+            names.append(arg)
+        elif f["filter"] not in SAFE_FILTERS or arg is not None:
+            return None
+    return None if _CONSTANTS.intersection(names) else tuple(names)
