@@ -40,6 +40,7 @@ class Pdu:
     feed: str
     rack: str
     location: Location = NOWHERE
+    max_watts: int = 0  # what it may carry; 0: not declared
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,12 @@ class Switch:
     site: str
     rack: str
     location: Location = NOWHERE
+    stack: str = ""  # the stack / virtual chassis / MLAG domain it belongs to ("": a domain of its own)
+
+    @property
+    def domain(self) -> str:
+        """The failure domain: its stack, or the switch itself."""
+        return f"stack:{self.stack}" if self.stack else self.name
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,15 @@ class Fabric:
 
 
 @dataclass(frozen=True)
+class SiteDependency:
+    """A service a site takes from another site (``depends_on``), instead of running it itself."""
+
+    service: str
+    site: str
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     feeds: tuple[Feed, ...] = ()
@@ -75,6 +91,7 @@ class Site:
     switches: tuple[Switch, ...] = ()
     fabrics: tuple[Fabric, ...] = ()
     location: Location = NOWHERE
+    depends_on: tuple[SiteDependency, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,6 +109,7 @@ class PowerSupply:
     pdu: str
     capacity_watts: int = 0
     location: Location = NOWHERE
+    outlet: str = ""  # the PDU outlet, "" when not declared
 
 
 @dataclass(frozen=True)
@@ -100,6 +118,7 @@ class BondMember:
     switch: str
     port: str = ""
     location: Location = NOWHERE
+    card: str = ""  # the NIC card the port is on, "" when not declared
 
 
 @dataclass(frozen=True)
@@ -124,6 +143,8 @@ class MultipathPath:
     device: str
     fabric: str
     location: Location = NOWHERE
+    hba: str = ""  # the host's HBA, "" when not declared
+    controller: str = ""  # the array controller (storage processor), "" when not declared
 
 
 @dataclass(frozen=True)
@@ -132,6 +153,7 @@ class MultipathLun:
     wwid: str
     paths: tuple[MultipathPath, ...] = ()
     location: Location = NOWHERE
+    shared: bool = False  # mounted by several hosts on purpose (a cluster filesystem)
 
 
 @dataclass(frozen=True)
@@ -184,6 +206,7 @@ class ServiceLoad:
     load: int
     unit: str = "units"
     location: Location = NOWHERE
+    site_loss_load: int | None = None  # the load to carry after losing any one site; None: ``load``
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from tier3.model import (
     RaidArray,
     ServiceLoad,
     Site,
+    SiteDependency,
     Switch,
     Vip,
     VipMember,
@@ -33,7 +34,7 @@ def site(doc: dict[str, Any], file: str, key: str) -> Site:
     for i, r in enumerate(doc.get("racks") or ()):
         rkey = f"{key}.racks[{i}]"
         pdus = tuple(
-            Pdu(p["name"], p["feed"], r["name"], Location(file, f"{rkey}.pdus[{j}]"))
+            Pdu(p["name"], p["feed"], r["name"], Location(file, f"{rkey}.pdus[{j}]"), p.get("max_watts", 0))
             for j, p in enumerate(r.get("pdus") or ())
         )
         racks.append(Rack(r["name"], name, pdus, Location(file, rkey)))
@@ -44,7 +45,7 @@ def site(doc: dict[str, Any], file: str, key: str) -> Site:
         ),
         racks=tuple(racks),
         switches=tuple(
-            Switch(w["name"], name, w["rack"], Location(file, f"{key}.switches[{i}]"))
+            Switch(w["name"], name, w["rack"], Location(file, f"{key}.switches[{i}]"), w.get("stack", ""))
             for i, w in enumerate(doc.get("switches") or ())
         ),
         fabrics=tuple(
@@ -52,6 +53,10 @@ def site(doc: dict[str, Any], file: str, key: str) -> Site:
             for i, f in enumerate(doc.get("san_fabrics") or ())
         ),
         location=Location(file, key),
+        depends_on=tuple(
+            SiteDependency(d["service"], d["site"], Location(file, f"{key}.depends_on[{i}]"))
+            for i, d in enumerate(doc.get("depends_on") or ())
+        ),
     )
 
 
@@ -71,14 +76,16 @@ def host(
             location=Location(file, f"{key}.bmc"),
         )
     supplies = tuple(
-        PowerSupply(p["name"], p["pdu"], p.get("capacity_watts", 0), Location(file, f"{key}.power_supplies[{i}]"))
+        PowerSupply(p["name"], p["pdu"], p.get("capacity_watts", 0), Location(file, f"{key}.power_supplies[{i}]"),
+                    str(p.get("outlet", "")))
         for i, p in enumerate(doc.get("power_supplies") or ())
     )
     bonds = []
     for i, b in enumerate(doc.get("bonds") or ()):
         bkey = f"{key}.bonds[{i}]"
         members = tuple(
-            BondMember(m["interface"], m["switch"], str(m.get("port", "")), Location(file, f"{bkey}.members[{j}]"))
+            BondMember(m["interface"], m["switch"], str(m.get("port", "")), Location(file, f"{bkey}.members[{j}]"),
+                       m.get("card", ""))
             for j, m in enumerate(b.get("members") or ())
         )
         bonds.append(Bond(b["name"], b["mode"], members, Location(file, bkey)))
@@ -96,10 +103,11 @@ def host(
     for i, lun in enumerate(doc.get("multipath_luns") or ()):
         lkey = f"{key}.multipath_luns[{i}]"
         paths = tuple(
-            MultipathPath(p["device"], p["fabric"], Location(file, f"{lkey}.paths[{j}]"))
+            MultipathPath(p["device"], p["fabric"], Location(file, f"{lkey}.paths[{j}]"), p.get("hba", ""),
+                          p.get("controller", ""))
             for j, p in enumerate(lun.get("paths") or ())
         )
-        luns.append(MultipathLun(lun["name"], lun["wwid"], paths, Location(file, lkey)))
+        luns.append(MultipathLun(lun["name"], lun["wwid"], paths, Location(file, lkey), bool(lun.get("shared"))))
     return Host(
         name,
         groups=groups,
@@ -136,4 +144,5 @@ def firewall_pair(doc: dict[str, Any], file: str, key: str) -> FirewallPair:
 
 
 def load(doc: dict[str, Any], file: str, key: str) -> ServiceLoad:
-    return ServiceLoad(doc["group"], doc["load"], doc.get("unit", "units"), Location(file, key))
+    return ServiceLoad(doc["group"], doc["load"], doc.get("unit", "units"), Location(file, key),
+                       doc.get("site_loss_load"))

@@ -60,6 +60,11 @@ def check_references(topology: Topology, raw: RawInventory) -> list[InventoryErr
         for w in s.switches:
             if w.rack not in racks:
                 out.append(_undefined(w.location, "rack", "rack", w.rack, site=s.name, known=racks))
+        others = {o.name for o in sites if o.name != s.name}
+        for d in s.depends_on:
+            if d.site not in others:
+                out.append(_err(d.location, "site", f"site {d.site!r} is not another site of the inventory",
+                                f"name the site that runs {d.service} for {s.name}: {_list(others)}"))
     out += _hosts(topology)
     out += _vips(topology, raw)
     out += _pairs(topology, raw)
