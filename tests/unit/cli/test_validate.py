@@ -19,7 +19,9 @@ from tier3.validate import format_text, validate
 ROOT = Path(__file__).parents[3]
 INVENTORIES = ROOT / "tests" / "fixtures" / "inventories"
 BROKEN = INVENTORIES / "broken"
-CASES: list[dict[str, Any]] = yaml.safe_load((BROKEN / "cases.yml").read_text())
+# broken/cases.yml and the tables of the broken_*.py generators (cases-*.yml), one row per case
+CASES: list[dict[str, Any]] = [row for table in sorted(BROKEN.glob("cases*.yml"))
+                               for row in yaml.safe_load(table.read_text()) or ()]
 RULE_ID = re.compile(r"\bT3-[A-Z]{3}-\d{3}\b")
 TIMESTAMP = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)")
 # two findings whose rule-id order (text) is not their severity order (json, junit, html)
@@ -49,6 +51,9 @@ def test_broken_inventory(case: dict[str, Any], capsys: pytest.CaptureFixture[st
         assert any(case["says"] in line and "(fix: " in line for line in lines), err
     else:
         assert set(RULE_ID.findall(out)) == set(case["rules"]), out
+        if "findings" in case:  # the exact findings: [rule id, subject] each
+            found = sorted([f.rule_id, f.subject] for f in validate(directory).failed)
+            assert found == sorted(case["findings"]), out
         for line in out.splitlines()[:-1]:  # every finding names its file and key and a fix
             assert line.startswith(os.path.relpath(directory)), line
             assert "(fix: " in line
