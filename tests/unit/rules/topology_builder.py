@@ -11,10 +11,18 @@ Case keys: ``sites`` (merged per site over the defaults; ``null`` removes one), 
 (a list of ``PDU`` or ``PDU:WATTS``), ``draw``, ``bonds`` ({name: [IFACE@SWITCH, ...]}), ``raid``
 ({name: {level, devices, spares}}), ``luns`` ({name: [DEVICE@FABRIC, ...]}), ``capacity``,
 ``bmc`` (``null`` for none, or {protocol, vaulted}).
+
+Optional physical keys, as ``key=value`` words after an entry: a switch's rack ``r1 stack=s1``, a
+PDU's feed ``fra1-a max_watts=3000``, a supply ``r1-a:500 outlet=3``, a bond member
+``eth0@sw1 port=Ethernet1/1 card=nic1``, a LUN path ``sdc@san-a hba=hba1 controller=spa``. A LUN is
+a list of paths or {paths, wwid, shared}; its WWID defaults to one of its own (host and index).
+
+A site may take ``depends_on: {SERVICE: OTHER_SITE}``; a load is a number or {load, site_loss_load}.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from tier3.model import (
@@ -34,6 +42,7 @@ from tier3.model import (
     RaidArray,
     ServiceLoad,
     Site,
+    SiteDependency,
     Switch,
     Topology,
     Vip,
@@ -58,6 +67,34 @@ DEFAULT_SITES: dict[str, dict[str, Any]] = {
 }
 
 
+def _extras(text: object) -> tuple[str, dict[str, str]]:
+    """``"eth0@sw1 port=1/1 card=nic1"`` -> ``("eth0@sw1", {"port": "1/1", "card": "nic1"})``."""
+    head, *words = str(text).split()
+    return head, dict(w.split("=", 1) for w in words)
+
+
+def _pdu(pdu: str, feed: str, rack: str, location: Location) -> Pdu:
+    feed, extras = _extras(feed)
+    return Pdu(pdu, feed, rack, location, int(extras.get("max_watts", 0)))
+
+
+def _switch(name: str, site: str, rack: str) -> Switch:
+    rack, extras = _extras(rack)
+    return Switch(name, site, rack, stack=extras.get("stack", ""))
+
+
+def _member(text: str) -> BondMember:
+    head, extras = _extras(text)
+    interface, switch = head.split("@", 1)
+    return BondMember(interface, switch, extras.get("port", ""), card=extras.get("card", ""))
+
+
+def _path(text: str) -> MultipathPath:
+    head, extras = _extras(text)
+    device, fabric = head.split("@", 1)
+    return MultipathPath(device, fabric, hba=extras.get("hba", ""), controller=extras.get("controller", ""))
+
+
 def _sites(spec: dict[str, Any] | None) -> tuple[Site, ...]:
     merged: dict[str, dict[str, Any]] = {name: dict(value) for name, value in DEFAULT_SITES.items()}
     for name, value in (spec or {}).items():
@@ -72,7 +109,7 @@ def _sites(spec: dict[str, Any] | None) -> tuple[Site, ...]:
             Rack(
                 rack,
                 name,
-                tuple(Pdu(pdu, feed, rack, Location(ALL_VARS, f"{key}.racks[{j}].pdus[{k}]"))
+                tuple(_pdu(pdu, feed, rack, Location(ALL_VARS, f"{key}.racks[{j}].pdus[{k}]"))
                       for k, (pdu, feed) in enumerate(pdus.items())),
                 Location(ALL_VARS, f"{key}.racks[{j}]"),
             )
@@ -85,9 +122,13 @@ def _sites(spec: dict[str, Any] | None) -> tuple[Site, ...]:
                     Feed(f, name, Location(ALL_VARS, f"{key}.feeds[{k}]")) for k, f in enumerate(s.get("feeds", []))
                 ),
                 racks=racks,
-                switches=tuple(Switch(w, name, r) for w, r in s.get("switches", {}).items()),
+                switches=tuple(_switch(w, name, r) for w, r in s.get("switches", {}).items()),
                 fabrics=tuple(Fabric(f, name) for f in s.get("fabrics", [])),
                 location=Location(ALL_VARS, key),
+                depends_on=tuple(
+                    SiteDependency(service, other, Location(ALL_VARS, f"{key}.depends_on[{k}]"))
+                    for k, (service, other) in enumerate((s.get("depends_on") or {}).items())
+                ),
             )
         )
     return tuple(sites)
@@ -106,16 +147,18 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
     psus = spec.get("psus", [f"{rack}-a", f"{rack}-b"])
     supplies = []
     for i, text in enumerate(psus):
-        pdu, _, watts = str(text).partition(":")
+        head, extras = _extras(text)
+        pdu, _, watts = head.partition(":")
         supplies.append(
-            PowerSupply(f"PSU{i + 1}", pdu, int(watts or 500), Location(file, f"tier3_host.power_supplies[{i}]"))
+            PowerSupply(f"PSU{i + 1}", pdu, int(watts or 500), Location(file, f"tier3_host.power_supplies[{i}]"),
+                        extras.get("outlet", ""))
         )
     bonds_spec = spec.get("bonds", {"bond0": [f"eth0@{switches[0]}", f"eth1@{switches[1]}"]})
     bonds = tuple(
         Bond(
             bond,
             "active-backup",
-            tuple(BondMember(*m.split("@", 1)) for m in members),
+            tuple(_member(m) for m in members),
             Location(file, f"tier3_host.bonds[{i}]"),
         )
         for i, (bond, members) in enumerate(bonds_spec.items())
@@ -133,9 +176,11 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
     luns = tuple(
         MultipathLun(
             lun,
-            f"3600a0980{i:023d}",
-            tuple(MultipathPath(*p.split("@", 1)) for p in paths),
+            str(paths.get("wwid", "")) if isinstance(paths, dict) and "wwid" in paths
+            else f"3600a0980{zlib.crc32(name.encode()):08x}{i:015d}",  # one of its own: host and index
+            tuple(_path(p) for p in (paths.get("paths", []) if isinstance(paths, dict) else paths)),
             Location(file, f"tier3_host.multipath_luns[{i}]"),
+            bool(paths.get("shared", False)) if isinstance(paths, dict) else False,
         )
         for i, (lun, paths) in enumerate(spec.get("luns", {}).items())
     )
@@ -191,7 +236,9 @@ def build(case: dict[str, Any]) -> Topology:
         for i, (name, members) in enumerate((case.get("firewall_pairs") or {}).items())
     )
     loads = tuple(
-        ServiceLoad(group, int(load), "connections", Location(ALL_VARS, f"tier3_load.{group}"))
+        ServiceLoad(group, int(load["load"] if isinstance(load, dict) else load), "connections",
+                    Location(ALL_VARS, f"tier3_load.{group}"),
+                    load.get("site_loss_load") if isinstance(load, dict) else None)
         for group, load in (case.get("loads") or {}).items()
     )
     return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, loads=loads, source="inventory/test")

@@ -57,7 +57,7 @@ class Switch:
     site: str
     rack: str
     location: Location = NOWHERE
-    stack: str = ""  # the stack / virtual chassis / MLAG domain it belongs to ("": a domain of its own)
+    stack: str = ""  # the stack / virtual chassis (one control plane) it belongs to ("": a domain of its own)
 
     @property
     def domain(self) -> str:

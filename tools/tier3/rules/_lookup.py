@@ -112,3 +112,31 @@ def vip_key(topology: Topology, vip: Vip, key: str) -> Location:
 
 def pair_key(topology: Topology, pair: FirewallPair, key: str) -> Location:
     return key_of(pair.location, key, inventory_key(topology, "tier3_firewall_pairs"))
+
+
+def _site_members(topology: Topology) -> dict[str, dict[str, list[Host]]]:
+    """group -> site -> its members there, in inventory order (hosts without a site left out)."""
+    out: dict[str, dict[str, list[Host]]] = {}
+    for group, hosts in cached(topology, "groups", _members).items():
+        for host in hosts:
+            if host.site:
+                out.setdefault(group, {}).setdefault(host.site, []).append(host)
+    return out
+
+
+def site_members(topology: Topology, group: str) -> dict[str, list[Host]]:
+    """The members of ``group`` per site (built once per topology from the group lookup: one pass)."""
+    return cached(topology, "site_members", _site_members).get(group, {})
+
+
+def dependencies(topology: Topology, site_name: str) -> dict[str, str]:
+    """service -> the site ``site_name`` takes it from (its ``depends_on``); the first one wins."""
+    table = cached(topology, "dependencies", lambda t: {
+        s.name: {d.service: d.site for d in reversed(s.depends_on)} for s in t.sites})
+    return table.get(site_name, {})
+
+
+def site_key(topology: Topology, site_name: str, key: str) -> Location:
+    """A key of a declared site (``depends_on``), or tier3_sites when the site is not declared."""
+    declared = sites_by_name(topology).get(site_name)
+    return key_of(declared.location if declared else NOWHERE, key, inventory_key(topology, "tier3_sites"))

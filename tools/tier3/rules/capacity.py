@@ -72,3 +72,49 @@ def capacity_declared(topology: Topology) -> Iterator[Violation]:
                     at(host.location, "capacity"),
                     hint=f"declare tier3_host.capacity.{load.group} in {load.unit}",
                 )
+
+
+@rule(
+    "T3-CAP-003",
+    severity=Severity.HIGH,
+    category=Category.CAPACITY,
+    title="the group carries its site-loss load after losing any one site",
+    rationale="""N+1 over members is not enough across sites: small members in one site and large
+    ones in another pass it, yet losing the large site leaves the small one to carry the peak. For a
+    load whose group has members in two or more sites, the members outside any one site must carry
+    the declared site-loss load (tier3_load[].site_loss_load; the load when not declared). Judged as
+    T3-CAP-001 is (every member declares capacity, T3-CAP-002) and silent while T3-CAP-001 blames
+    the group: raising capacity for N+1 comes first. The worst site is named.""",
+    controls=(*CAPACITY_CONTROLS, "ISO27001:A.5.30", "NIST-800-53:CP-7"),
+    hint="add capacity for the group outside the site named, or declare the load after a site loss "
+         "(tier3_load[].site_loss_load) the remaining sites must carry",
+)
+def site_loss(topology: Topology) -> Iterator[Violation]:
+    for load in topology.loads:
+        hosts = members(topology, load.group)
+        if len(hosts) < 2 or any(load.group not in h.capacity for h in hosts):
+            continue
+        capacity = {h.name: h.capacity[load.group] for h in hosts}
+        total = sum(capacity.values())
+        if total - max(capacity.values()) < load.load:
+            continue  # T3-CAP-001
+        per_site: dict[str, int] = {}
+        for host in hosts:
+            if host.site:
+                per_site[host.site] = per_site.get(host.site, 0) + capacity[host.name]
+        if len(per_site) < 2:
+            continue
+        worst = max(per_site, key=lambda s: per_site[s])
+        remaining = total - per_site[worst]
+        target = load.load if load.site_loss_load is None else load.site_loss_load
+        if remaining < target:
+            which = "declared load" if load.site_loss_load is None else "declared site-loss load"
+            key = "" if load.site_loss_load is None else "site_loss_load"
+            yield Violation(
+                f"group:{load.group}",
+                f"without site {worst} ({per_site[worst]} {load.unit}) the members carry {remaining} {load.unit}; "
+                f"{which} is {target} {load.unit}",
+                {"load": load.load, "site_loss_load": load.site_loss_load, "unit": load.unit,
+                 "capacity": capacity, "sites": per_site},
+                key_of(load.location, key, inventory_key(topology, "tier3_load")),
+            )

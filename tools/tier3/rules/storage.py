@@ -1,10 +1,11 @@
-"""Storage: RAID levels with redundancy and enough devices, multipath over two paths and fabrics."""
+"""Storage: RAID levels with redundancy and enough devices, multipath over two paths, fabrics, HBAs and
+array controllers, one LUN per WWID."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tier3.model import MultipathLun, RaidArray, Severity, Topology
+from tier3.model import Host, MultipathLun, RaidArray, Severity, Topology
 from tier3.rules._lookup import at, both, key_of, names
 from tier3.rules._registry import Category, Violation, rule
 
@@ -173,3 +174,97 @@ def one_use_per_device(topology: Topology) -> Iterator[Violation]:
                     {"device": device, "used_by": list(used_by)},
                     at(host.location, "raid_arrays" if first.startswith("array") else "multipath_luns"),
                 )
+
+
+def _one_component(topology: Topology, component: str) -> Iterator[Violation]:
+    """LUNs of two or more paths that all declare ``component`` (hba, controller), all the same one."""
+    what = "HBA" if component == "hba" else "array controller"
+    for host in topology.hosts:
+        for lun in host.multipath_luns:
+            paths = _paths(lun)
+            if len(paths) < 2 or not all(getattr(p, component) for p in lun.paths):
+                continue
+            used = list(dict.fromkeys(getattr(p, component) for p in lun.paths))
+            if len(used) < 2:
+                yield Violation(
+                    f"{host.name}:{lun.name}",
+                    f"paths {names(paths)} {both(len(paths))} go through {what} {used[0]}",
+                    {**_lun_evidence(lun), f"{component}s": {p.device: getattr(p, component) for p in lun.paths}},
+                    key_of(lun.location, "paths", at(host.location, "multipath_luns")),
+                    hint=(f"zone one path of {lun.name} through another HBA than {used[0]} and update its hba"
+                          if component == "hba" else
+                          f"map {lun.name} through the array's other controller than {used[0]} and update "
+                          "that path's controller"),
+                )
+
+
+@rule(
+    "T3-STO-006",
+    severity=Severity.HIGH,
+    category=Category.STORAGE,
+    title="multipath paths go through at least two HBAs",
+    rationale="""Two paths on the ports of one HBA fail together with that card, its PCIe slot, its
+    driver or its firmware, even when its two ports reach two fabrics. Judged only on LUNs with two
+    or more paths (fewer: T3-STO-003) that declare the ``hba`` of every path: inventories that do not
+    model HBAs are not guessed at. Independent of fabric diversity (T3-STO-004): one HBA on one
+    fabric is two faults, each with its own fix.""",
+    controls=STORAGE_CONTROLS,
+    hint="zone one path through the host's other HBA and update that path's hba",
+)
+def lun_hbas(topology: Topology) -> Iterator[Violation]:
+    return _one_component(topology, "hba")
+
+
+@rule(
+    "T3-STO-007",
+    severity=Severity.HIGH,
+    category=Category.STORAGE,
+    title="multipath paths reach at least two array controllers",
+    rationale="""Paths that all end on one controller (storage processor) of the array lose the LUN
+    when that controller fails, reboots for a firmware upgrade or fails over late. Judged only on
+    LUNs with two or more paths (fewer: T3-STO-003) that declare the ``controller`` of every path.
+    Independent of the HBA and fabric rules (T3-STO-004/006): each names another component.""",
+    controls=STORAGE_CONTROLS,
+    hint="map the LUN through both array controllers and update each path's controller",
+)
+def lun_controllers(topology: Topology) -> Iterator[Violation]:
+    return _one_component(topology, "controller")
+
+
+@rule(
+    "T3-STO-008",
+    severity=Severity.MEDIUM,
+    category=Category.STORAGE,
+    title="a WWID belongs to one LUN, unless every LUN declaring it is shared",
+    rationale="""A WWID names one LUN on the array. Two LUNs declaring it are either a copied
+    host_vars file (one of them is not the LUN the host really mounts, so its paths and fabrics were
+    judged on fiction) or one LUN mounted by two hosts, which corrupts a filesystem that is not a
+    cluster filesystem. Medium: the inventory is wrong, not yet the data. Declare ``shared: true`` on
+    every LUN of a WWID several hosts mount on purpose (GFS2, OCFS2, a VMFS-like datastore). WWIDs
+    compare case-insensitively. Blamed as wwid:WWID, naming the LUNs.""",
+    controls=STORAGE_CONTROLS,
+    hint="correct the wwid of the copied LUN (multipath -ll on the host shows it), or declare shared: true on "
+    "every LUN of a cluster filesystem",
+)
+def one_lun_per_wwid(topology: Topology) -> Iterator[Violation]:
+    declared: dict[str, list[tuple[Host, MultipathLun]]] = {}
+    for host in topology.hosts:
+        for lun in host.multipath_luns:
+            declared.setdefault(lun.wwid.strip().lower(), []).append((host, lun))
+    for wwid, luns in declared.items():
+        unshared = [(h, lun) for h, lun in luns if not lun.shared]
+        if len(luns) < 2 or not unshared:
+            continue
+        listed = [f"{h.name}:{lun.name}" for h, lun in luns]
+        message = f"WWID {wwid} is declared by LUNs {names(listed)}"
+        if len(unshared) < len(luns):
+            message += f"; not declared shared: {names(f'{h.name}:{lun.name}' for h, lun in unshared)}"
+        host, lun = unshared[-1] if len(unshared) < len(luns) else luns[1]
+        yield Violation(
+            f"wwid:{wwid}",
+            message,
+            {"wwid": wwid, "luns": listed, "shared": {f"{h.name}:{x.name}": x.shared for h, x in luns}},
+            key_of(lun.location, "wwid", at(host.location, "multipath_luns")),
+            hint=f"correct the wwid of {host.name}:{lun.name} (multipath -ll shows it), or declare shared: true on "
+            f"{names(listed)} if they are one cluster filesystem",
+        )

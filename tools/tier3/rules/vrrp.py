@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from tier3.model import Severity, Topology, Vip
@@ -14,6 +15,15 @@ VRRP_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
 def _hosts(vip: Vip) -> list[str]:
     """Distinct member hosts, in declared order (a host listed twice counts once)."""
     return distinct(m.host for m in vip.members)
+
+
+def _network(declared: str) -> str:
+    """The network as one spelling (``192.0.2.0/255.255.255.128`` is ``192.0.2.0/25``; host bits
+    dropped); a name that is not an address network stays as declared."""
+    try:
+        return str(ipaddress.ip_network(declared, strict=False))
+    except ValueError:
+        return declared
 
 
 def _evidence(vip: Vip) -> dict[str, object]:
@@ -81,14 +91,16 @@ def distinct_priorities(topology: Topology) -> Iterator[Violation]:
     title="virtual router id is unique per network",
     rationale="""Two VRRP instances with the same router id on one L2 network share a virtual MAC
     address and read each other's advertisements: one of them loses its address or both flap. Every
-    VIP in a collision is blamed, naming the others, since any of them can move.""",
+    VIP in a collision is blamed, naming the others, since any of them can move. Networks are
+    compared parsed (``192.0.2.0/255.255.255.128`` is ``192.0.2.0/25``); a network name that is not
+    an address is compared as written.""",
     controls=VRRP_CONTROLS,
     hint="give the VIP a virtual router id (1-255) no other VIP on its network uses (tier3_vips[].vrid)",
 )
 def unique_vrid(topology: Topology) -> Iterator[Violation]:
     by_vrid: dict[tuple[str, int], list[Vip]] = {}
     for vip in topology.vips:
-        by_vrid.setdefault((vip.network, vip.vrid), []).append(vip)
+        by_vrid.setdefault((_network(vip.network), vip.vrid), []).append(vip)
     for (network, vrid), vips in by_vrid.items():
         if len(vips) < 2:
             continue
