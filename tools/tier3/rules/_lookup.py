@@ -5,7 +5,7 @@ Also the small wording helpers every rule uses, so messages read the same everyw
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 from tier3.model import FirewallPair, Host, Location, Site, Topology, Vip
@@ -83,6 +83,19 @@ def inventory_key(topology: Topology, variable: str) -> Location:
 def group_location(topology: Topology, group: str) -> Location:
     declared = topology.group_locations.get(group)
     return declared if declared is not None else Location(topology.source or "<inventory>", f"groups.{group}")
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def claimed_twice(claims: Iterable[tuple[K, Hashable, V]]) -> list[tuple[K, list[V]]]:
+    """Each slot (a switch port, a PDU outlet) that two or more distinct claimants declare, with the
+    value of each claimant, in the order of the first claims; a claimant listed twice counts once."""
+    slots: dict[K, dict[Hashable, V]] = {}
+    for slot, claimant, value in claims:
+        slots.setdefault(slot, {}).setdefault(claimant, value)
+    return [(slot, list(by.values())) for slot, by in slots.items() if len(by) >= 2]
 
 
 def distinct(items: Iterable[str]) -> list[str]:

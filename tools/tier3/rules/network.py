@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from tier3.model import Bond, BondMember, Host, Severity, Topology
-from tier3.rules._lookup import at, both, key_of, names
+from tier3.model import Bond, Severity, Topology
+from tier3.rules._lookup import at, both, claimed_twice, key_of, names
 from tier3.rules._registry import Category, Violation, rule
 
 NETWORK_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
@@ -191,17 +191,9 @@ def two_cards(topology: Topology) -> Iterator[Violation]:
     hint="correct the port of each member cabled to that switch port, so each port appears once",
 )
 def one_member_per_port(topology: Topology) -> Iterator[Violation]:
-    users: dict[tuple[str, str], dict[tuple[str, str], tuple[Host, Bond, BondMember]]] = {}
-    for host in topology.hosts:
-        for bond in host.bonds:
-            for member in bond.members:
-                if member.port:
-                    on_port = users.setdefault((member.switch, member.port), {})
-                    on_port.setdefault((host.name, member.interface), (host, bond, member))
-    for (switch, port), claimed in users.items():
-        if len(claimed) < 2:
-            continue
-        entries = list(claimed.values())
+    claims = (((member.switch, member.port), (host.name, member.interface), (host, bond, member))
+              for host in topology.hosts for bond in host.bonds for member in bond.members if member.port)
+    for (switch, port), entries in claimed_twice(claims):
         if len({(h.name, b.name) for h, b, _ in entries}) == 1 and len({m.switch for m in entries[0][1].members}) < 2:
             continue  # one bond on one switch: T3-NET-002 blames it
         holders = [f"{h.name} {m.interface}" for h, _, m in entries]

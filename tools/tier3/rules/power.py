@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from tier3.model import Host, Severity, Topology
-from tier3.rules._lookup import at, both, host_feeds, inventory_key, key_of, names, short_of_feeds
+from tier3.rules._lookup import at, both, claimed_twice, host_feeds, inventory_key, key_of, names, short_of_feeds
 from tier3.rules._registry import Category, Violation, rule
 
 POWER_CONTROLS = ("ISO27001:A.7.11", "ISO27001:A.8.14", "SOC2:A1.2", "NIST-800-53:PE-9(1)")
@@ -287,21 +287,16 @@ def pdu_after_feed_loss(topology: Topology) -> Iterator[Violation]:
     hint="correct the outlet of each supply plugged into that outlet, so each outlet appears once",
 )
 def one_supply_per_outlet(topology: Topology) -> Iterator[Violation]:
-    users: dict[tuple[str, str], dict[tuple[str, str], tuple[Host, int]]] = {}
-    for host in topology.hosts:
-        for index, psu in enumerate(host.power_supplies):
-            if psu.outlet:
-                users.setdefault((psu.pdu, psu.outlet), {}).setdefault((host.name, psu.name), (host, index))
-    for (pdu, outlet), claimed in users.items():
-        if len(claimed) < 2:
-            continue
-        holders = [f"{h} {p}" for h, p in claimed]
-        host, index = list(claimed.values())[1]
+    claims = (((psu.pdu, psu.outlet), (host.name, psu.name), (host, index))
+              for host in topology.hosts for index, psu in enumerate(host.power_supplies) if psu.outlet)
+    for (pdu, outlet), entries in claimed_twice(claims):
+        holders = [f"{h.name} {h.power_supplies[i].name}" for h, i in entries]
+        host, index = entries[1]
         psu = host.power_supplies[index]
         yield Violation(
             f"pdu:{pdu}:{outlet}",
             f"outlet {outlet} of PDU {pdu} is declared for {names(holders)}",
-            {"pdu": pdu, "outlet": outlet, "supplies": [f"{h}:{p}" for h, p in claimed]},
+            {"pdu": pdu, "outlet": outlet, "supplies": [f"{h.name}:{h.power_supplies[i].name}" for h, i in entries]},
             key_of(psu.location, "outlet", at(host.location, f"power_supplies[{index}]")),
             hint=f"correct the outlet of {host.name} {psu.name} (or of {names(holders[:1] + holders[2:])}) "
             f"to the outlet it is plugged into on {pdu}",

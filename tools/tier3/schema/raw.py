@@ -71,12 +71,8 @@ class RawInventory:
     misnamed: dict[str, str] = field(default_factory=dict)
 
     def shown(self, path: Path) -> str:
-        """A path as printed in messages: relative to the current directory when below it."""
-        try:
-            rel = os.path.relpath(path)
-        except ValueError:  # pragma: no cover  (another drive on Windows)
-            return str(path)
-        return str(path.absolute()) if rel.startswith("..") else rel
+        """A path as printed in messages (``shown_path``)."""
+        return shown_path(path)
 
     def relative(self, shown: str) -> str:
         """A shown file name relative to the inventory directory (``host_vars/mx1.yml``), for hints."""
@@ -111,6 +107,15 @@ class RawInventory:
         out.append(host.vars)
         out.extend(self.host_files.get(host.name, ()))
         return out
+
+
+def shown_path(path: Path) -> str:
+    """A path as printed in messages: relative to the current directory when below it."""
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # pragma: no cover  (another drive on Windows)
+        return str(path)
+    return str(path.absolute()) if rel.startswith("..") else rel
 
 
 def lookup(layers: list[Layer], name: str) -> Sourced | None:

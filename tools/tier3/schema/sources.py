@@ -20,6 +20,7 @@ from pathlib import Path
 
 from tier3.errors import InventoryError
 from tier3.schema.loader import LoadedInventory, load_inventory
+from tier3.schema.raw import shown_path
 
 __all__ = ["load_sources"]
 
@@ -37,7 +38,7 @@ def load_sources(paths: Sequence[str | Path]) -> LoadedInventory:
     loaded = load_inventory(first, *rest)
     if not rest:
         return loaded
-    source = " + ".join([loaded.topology.source, *(_shown(p) for p in rest)])
+    source = " + ".join([loaded.topology.source, *(shown_path(p) for p in rest)])
     return dataclasses.replace(loaded, topology=dataclasses.replace(loaded.topology, source=source))
 
 
@@ -47,9 +48,3 @@ def _distinct(paths: list[Path]) -> list[Path]:
     for path in paths:
         seen.setdefault(os.path.realpath(path), path)  # never raises: a link loop is the reader's to report
     return list(seen.values())
-
-
-def _shown(path: Path) -> str:
-    """As the loader shows a source (``RawInventory.shown``): relative to the current directory when below it."""
-    relative = os.path.relpath(path)
-    return str(path.absolute()) if relative.startswith("..") else relative

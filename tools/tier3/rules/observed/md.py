@@ -105,7 +105,7 @@ COMMON: dict[str, Any] = {"kinds": KINDS, "category": Category.STORAGE, "control
           hint="replace the failed disk and --add it to the array", **COMMON)
 def degraded(facts: MdStat | MdDetail, _ctx: Context) -> Iterator[Violation]:
     for a in _arrays(facts):
-        if a.redundant_level and a.missing_slots is not None and a.working is not None and a.raid_disks is not None \
+        if a.redundant_level and a.working is not None and a.raid_disks is not None \
                 and (a.working < a.raid_disks or a.missing_slots):
             if isinstance(facts, MdStat):
                 message = f"{a.working} of {a.raid_disks} slots working, missing slot(s) {list(a.missing_slots)}"
