@@ -25,6 +25,13 @@ PACKAGES: tuple[str, ...] = (
     "python3", "python3-apt",
     # roles/baseline (keep in sync with roles/baseline/vars/main.yml __baseline_packages)
     "openssh-server", "openssh-client", "chrony", "nftables", "unattended-upgrades", "apt-listchanges",
+    # the mail roles (keep in sync with each role's vars/main.yml __<role>_packages); the image
+    # disables their units (build-rootfs.sh): a host runs a service only once its role enables it
+    "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy",
+    "opendkim", "opendkim-tools",
+    # community.crypto on the hosts (python3-cffi-backend named: debootstrap does not resolve the
+    # virtual python3-cffi-backend-api-* packages python3-cryptography depends on)
+    "python3-cryptography", "python3-cffi-backend",
 )
 
 

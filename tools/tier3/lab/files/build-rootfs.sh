@@ -26,5 +26,10 @@ deb $mirror $suite main
 deb $mirror $suite-updates main
 deb $security $suite-security main
 SOURCES
+# the mail stack is in the image so converges stay fast, but no unit of it starts until its role
+# configures and enables it (a DNS host must not run an unconfigured Postfix or Dovecot)
+for unit in postfix dovecot haproxy keepalived opendkim; do
+  chroot "$dir" systemctl disable --quiet "$unit.service"
+done
 # smaller image: no downloaded packages
 rm -f "$dir"/var/cache/apt/archives/*.deb
