@@ -11,22 +11,25 @@ from __future__ import annotations
 import io
 import json
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from rich.console import Console
 
 from tier3 import lab
 from tier3.errors import LabError
 from tier3.lab import podman as podman_module
 from tier3.lab.backends import BACKENDS, HostStatus, Removed, Started
-from tier3.lab.control import by_backend
+from tier3.lab.control import by_backend, lab_cache_dir
 from tier3.lab.hosts import HOSTS, LABEL, NETWORK, SUBNET, LabHost, select
 from tier3.lab.progress import Steps
 from tier3.lab.recipe import IMAGE_NAME, load_recipe
+from tier3.lab.secrets import SECRETS_FILE
 
 
 @dataclass
@@ -252,3 +255,42 @@ def test_control_dispatches_each_host_to_its_backend(
     gone = lab.down(tmp_path / "lab", steps=steps()[0])
     assert gone.volumes == ["tier3-lab-vm-disks"]
     assert vms.calls == [("up", ("mx2",)), ("status", ("mx2",)), ("down", ())]
+
+
+# ---- the lab's secrets and its cache (.cache/lab: the lab CA) ----------------------------------
+
+
+def test_up_keeps_the_secrets_and_down_removes_them_with_the_lab_cache(fake: FakePodman, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "inventory").mkdir(parents=True)
+    (project / "ansible.cfg").write_text("[defaults]\n")
+    target = project / "inventory" / "lab"
+    lab.up(HOSTS, target, steps()[0])
+    kept = target / SECRETS_FILE
+    first = kept.read_text()
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    settings = yaml.safe_load((target / "group_vars" / "all" / "main.yml").read_text())
+    ca = project.resolve() / ".cache" / "lab" / "pki"
+    assert (settings["pki_mode"], settings["pki_ca_dir"]) == ("internal_ca", str(ca))
+    ca.mkdir(parents=True)  # what roles/pki makes there
+    (ca / "ca.key").write_text("the lab CA's key\n")
+    (project / ".cache" / "other").mkdir()
+
+    again = lab.up(HOSTS, target, steps()[0])
+    assert not again.inventory_written
+    assert kept.read_text() == first  # the same passwords and DKIM key on every up
+
+    gone = lab.down(target, steps=steps()[0])
+    assert (gone.inventory_removed, gone.cache_removed) == (True, True)
+    assert not target.exists()
+    assert not (project / ".cache" / "lab").exists()
+    assert (project / ".cache" / "other").is_dir()  # only the lab's part of the cache
+    assert not lab.down(target, steps=steps()[0]).cache_removed
+
+
+def test_the_lab_cache_is_the_projects_or_beside_a_stray_inventory(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "inventory").mkdir(parents=True)
+    (project / "ansible.cfg").write_text("")
+    assert lab_cache_dir(project / "inventory" / "lab") == project.resolve() / ".cache" / "lab"
+    assert lab_cache_dir(tmp_path / "elsewhere" / "lab") == tmp_path.resolve() / "elsewhere" / ".cache" / "lab"

@@ -8,8 +8,10 @@ import itertools
 import pytest
 
 from tier3.errors import LabError
-from tier3.lab.hosts import GATEWAY, HOSTS, NETWORK, PREFIX, RACKS, SUBNET, VIPS, select
+from tier3.lab.hosts import GATEWAY, HOSTS, NETWORK, PEER_GROUPS, PREFIX, RACKS, SUBNET, VIPS, select
 from tier3.lab.podman import import_changes, network_create_args, run_args
+from tier3.model.mail import SERVICES
+from tier3.model.topology import SERVICE_GROUPS
 
 
 def test_table_names_and_addresses_are_unique_and_on_the_lab_subnet() -> None:
@@ -26,10 +28,42 @@ def test_table_names_and_addresses_are_unique_and_on_the_lab_subnet() -> None:
 
 
 def test_every_group_has_a_member_in_each_rack() -> None:
-    groups = {g for h in HOSTS for g in h.groups}
+    service = [h for h in HOSTS if h.is_service_host]
+    groups = {g for h in service for g in h.groups}
     assert groups == {"mx", "imap", "dns", "lb"}
+    assert groups <= set(SERVICE_GROUPS)
     for group in groups:
         assert {h.rack for h in HOSTS if group in h.groups} == set(RACKS), group
+
+
+def test_the_peers_are_containers_but_no_service_hosts() -> None:
+    peers = {h.name: h for h in HOSTS if not h.is_service_host}
+    assert {name: (h.groups, h.address, h.rack) for name, h in peers.items()} == {
+        "client": (("client",), "10.89.30.51", ""),
+        "outside": (("outside",), "10.89.30.61", ""),
+    }
+    assert {g for h in peers.values() for g in h.groups} == set(PEER_GROUPS)
+    assert not set(PEER_GROUPS) & set(SERVICE_GROUPS)
+    assert {h.backend for h in peers.values()} == {"container"}
+    for host in HOSTS:  # a host is a service host or a peer, never both
+        assert all(g in SERVICE_GROUPS for g in host.groups) or all(g in PEER_GROUPS for g in host.groups)
+
+
+def test_the_vips_are_on_the_load_balancers_each_master_of_one() -> None:
+    lbs = {h.name for h in HOSTS if "lb" in h.groups}
+    assert [(v.name, v.address, v.vrid, v.services) for v in VIPS] == [
+        ("lab-smtp", "10.89.30.100", 51, ("smtp", "submission")),
+        ("lab-imap", "10.89.30.101", 52, ("imap", "imaps", "lmtp")),
+    ]
+    masters = []
+    for vip in VIPS:
+        assert {host for host, _ in vip.members} == lbs
+        assert set(vip.services) <= set(SERVICES)
+        priorities = [priority for _, priority in vip.members]
+        assert len(set(priorities)) == len(priorities)
+        masters.append(max(vip.members, key=lambda m: m[1])[0])
+    assert masters == ["lb1", "lb2"]  # active-active: one VIP on each load balancer
+    assert len({v.vrid for v in VIPS}) == len(VIPS)
 
 
 def test_select() -> None:

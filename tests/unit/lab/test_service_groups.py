@@ -1,6 +1,6 @@
-"""One SERVICE_GROUPS (tier3.model.topology): the lab inventory has exactly those groups, and the
-plays of playbooks/site.yml target exactly those groups (YAML cannot import Python, so this test
-ties them).
+"""One SERVICE_GROUPS (tier3.model.topology): the lab inventory has exactly those groups (and its
+peers' groups under lab_peers), and the plays of playbooks/site.yml target exactly those groups
+(YAML cannot import Python, so this test ties them); playbooks/lab.yml targets the peers only.
 
 Firewalls are a service group (a redundant pair the rules check) but not Linux hosts: they are
 network devices driven from the controller with Netmiko (``connection: local``), so no host play
@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from tier3.lab import inventory
+from tier3.lab.hosts import PEER_GROUPS, PEERS_GROUP
 from tier3.model.topology import SERVICE_GROUPS
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -38,10 +39,17 @@ def plays(playbook: Path) -> list[dict[str, Any]]:
     return out
 
 
+def pattern_of(pattern: str) -> tuple[list[str], list[str]]:
+    """A host pattern of unions and exclusions (``archive:dns:!mx``) -> (groups, excluded groups);
+    intersections, wildcards and ranges are refused here."""
+    assert not re.search(r"[&*\[\]~]", pattern), f"write a union of groups (with !exclusions), not {pattern!r}"
+    names = [name.strip() for name in re.split(r"[:,]", pattern) if name.strip()]
+    return [n for n in names if not n.startswith("!")], [n[1:] for n in names if n.startswith("!")]
+
+
 def groups_of(pattern: str) -> list[str]:
-    """A union pattern (``mx:imap,dns``) -> its groups; intersections and exclusions are refused here."""
-    assert not re.search(r"[!&*\[\]~]", pattern), f"write a plain union of groups, not {pattern!r}"
-    return [name.strip() for name in re.split(r"[:,]", pattern) if name.strip()]
+    """The groups a pattern targets (its exclusions aside)."""
+    return pattern_of(pattern)[0]
 
 
 def roles_of(play: dict[str, Any]) -> list[str]:
@@ -59,11 +67,15 @@ def test_site_plays_target_exactly_the_service_groups() -> None:
 
 
 def test_the_baseline_runs_on_every_linux_service_group() -> None:
-    linux = [g for g in SERVICE_GROUPS if g not in AWAITING_A_PLAY]
-    for play in HOST_PLAYS:
-        if set(roles_of(play)) & set(LINUX_HOST_ROLES):
-            assert groups_of(str(play["hosts"])) == linux, play["name"]  # the model's order too
-    assert any(set(roles_of(p)) & set(LINUX_HOST_ROLES) for p in HOST_PLAYS)
+    """Every Linux service group is targeted by a play with the baseline; a group one such play
+    excludes (the mail hosts, whose own plays run the baseline with their roles) is targeted by another."""
+    linux = {g for g in SERVICE_GROUPS if g not in AWAITING_A_PLAY}
+    with_baseline = [pattern_of(str(p["hosts"])) for p in HOST_PLAYS if set(roles_of(p)) & set(LINUX_HOST_ROLES)]
+    assert with_baseline
+    covered = {g for groups, _ in with_baseline for g in groups}
+    assert covered == linux
+    for _, excluded in with_baseline:
+        assert set(excluded) <= covered, excluded
 
 
 def test_the_preflight_runs_on_the_controller_first() -> None:
@@ -73,10 +85,21 @@ def test_the_preflight_runs_on_the_controller_first() -> None:
 
 def test_the_lab_inventory_defines_every_group_site_yml_names() -> None:
     hosts = yaml.safe_load(inventory.hosts_yml(()))
-    defined = set(hosts["all"]["children"]["lab"]["children"])
-    assert {g for play in HOST_PLAYS for g in groups_of(str(play["hosts"]))} <= defined
-    assert defined == set(SERVICE_GROUPS)
+    defined = hosts["all"]["children"]["lab"]["children"]
+    named = {g for play in HOST_PLAYS for part in pattern_of(str(play["hosts"])) for g in part}
+    assert named <= set(defined)
+    assert set(defined) == {*SERVICE_GROUPS, PEERS_GROUP}
+    assert list(defined[PEERS_GROUP]["children"]) == list(PEER_GROUPS)
+
+
+def test_the_lab_plays_target_the_lab_peers_only() -> None:
+    """playbooks/lab.yml configures the lab's own peers (client, outside MX), never a service host."""
+    lab_plays = plays(PLAYBOOKS / "lab.yml")
+    targeted = {g for play in lab_plays for g in groups_of(str(play["hosts"]))}
+    assert targeted
+    assert targeted <= set(PEER_GROUPS)
 
 
 def test_groups_of() -> None:
     assert groups_of("mx:imap,dns") == ["mx", "imap", "dns"]
+    assert pattern_of("archive:dns:!mx:!lb") == (["archive", "dns"], ["mx", "lb"])

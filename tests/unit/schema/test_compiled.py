@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tier3.schema import TOPOLOGY_VARS, compiled
 from tier3.schema.cerberus_ref import cerberus_issues
+from tier3.schema.mail import MAIL_VARS
 from tier3.schema.schemas import KINDS, MESSAGES, order, schema
 from tier3.schema.yamlio import Vaulted
 
@@ -45,6 +46,8 @@ def _good(rules: Mapping[str, Any]) -> st.SearchStrategy[Any]:  # noqa: PLR0911 
     if kind == "integer":
         low, high = rules.get("min", 0), rules.get("max", 1000)
         return st.one_of(st.integers(low - 2, low + 2), st.integers(high - 2, high + 2), st.booleans())
+    if kind == "number":
+        return st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-2, 5), st.booleans())
     if kind == "list":
         item = _value(rules["schema"]) if "schema" in rules else JUNK
         return st.lists(item, max_size=3)
@@ -101,6 +104,21 @@ TABLE: list[tuple[str, dict[str, Any], int]] = [
     ("site", {"name": "fra1", "racks": [{"name": "r1", "pdus": [{"name": "p", "feed": "a"}]}]}, 0),
     ("site", {"name": "-fra1", "racks": [{"name": "r1", "pdus": [{"name": "p"}]}]}, 2),
     ("site", {"name": "fra1\n"}, 0),  # cerberus appends '$' to the pattern: a trailing newline matches
+    ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [], "services": ["smtp", "lmtp"]}, 0),
+    ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [], "services": ["pop3", ""]}, 2),
+    ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [], "services": "smtp"}, 1),
+    ("mail", {"hostname": "m.example.net", "imap_hostname": "i.example.net", "domains": [{"name": "example.net"}]}, 0),
+    ("mail", {"hostname": "mail", "imap_hostname": "-imap.example.net", "domains": []}, 3),
+    ("mail", {"hostname": "m.example.net", "imap_hostname": "i.example.net", "domains": [
+        {"name": "example.net", "dkim": [{"selector": "2026a", "private_key": Vaulted()}, {"selector": "x_y"}]}]}, 2),
+    ("mail", {"hostname": "m.example.net", "imap_hostname": "i.example.net", "domains": [{"name": "a.b"}],
+              "users": [{"address": "a@a.b", "password": "{{ v }}"}, {"address": "a.b", "password": ""}],
+              "transports": [{"domain": ".a.b", "nexthop": "[192.0.2.1]:25"}, {"domain": "*", "nexthop": ""}],
+              "relay_networks": ["192.0.2.0/24", ""], "replication_password": Vaulted()}, 5),
+    ("drill", {"mailbox": "drill@a.b", "rto_seconds": 3.0, "rpo_messages": 0}, 0),
+    ("drill", {"mailbox": "drill@a.b", "rto_seconds": 3, "rpo_messages": 0}, 0),  # an integer is a number
+    ("drill", {"mailbox": "drill", "rto_seconds": True, "rpo_messages": -1}, 3),
+    ("drill", {"mailbox": "drill@a.b", "rto_seconds": "3 s", "rpo_messages": 0.0}, 2),
     ("host", {"site": "s", "rack": "r", "capacity": {"mx": 0, "imap": -1, "dns": "3"}}, 2),
     # capacity_watts is optional (a supply without it counts 0 W: T3-PWR-004), at least 1 when given
     ("host", {"site": "s", "rack": "r", "power_supplies": [{"name": "P1", "pdu": "p"}]}, 0),
@@ -152,12 +170,14 @@ def _example_documents() -> list[tuple[str, dict[str, Any]]]:
     topology = yaml.safe_load((example / "group_vars" / "all" / "topology.yml").read_text())
     for variable, kind in TOPOLOGY_VARS.items():
         docs.extend((kind, doc) for doc in topology[variable])
+    mail = yaml.safe_load((example / "group_vars" / "all" / "mail.yml").read_text())
+    docs.extend((kind, mail[variable]) for variable, kind in MAIL_VARS.items())
     return docs
 
 
 def test_valid_documents_of_the_example_pass_both() -> None:
     docs = _example_documents()
-    assert len(docs) == 24 + 2 + 6 + 2 + 6
+    assert len(docs) == 24 + 2 + 6 + 2 + 6 + 2
     for kind, doc in docs:
         assert cerberus_issues(kind, doc) == []
         assert compiled.issues(kind, doc) == []

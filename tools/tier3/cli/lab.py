@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
         gone = lab.down(args.inventory, purge=args.purge, steps=Steps(out))
         what = (len(gone.containers), len(gone.networks), len(gone.volumes), len(gone.images))
         out.print("lab down: removed {} containers, {} networks, {} volumes, {} images".format(*what)
-                  + (", inventory/lab" if gone.inventory_removed else ""), markup=False)
+                  + (", inventory/lab" if gone.inventory_removed else "")
+                  + (", .cache/lab" if gone.cache_removed else ""), markup=False)
         return 0
     if args.action == "image":
         steps = Steps(Console(file=sys.stderr, highlight=False, soft_wrap=True))

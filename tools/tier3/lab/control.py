@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tier3.errors import LabError
-from tier3.lab import inventory
+from tier3.lab import inventory, secrets
 from tier3.lab.backends import BACKENDS, CONTAINER, Backend, HostStatus
 from tier3.lab.hosts import HOSTS, LabHost
 from tier3.lab.progress import Steps
@@ -24,13 +24,26 @@ SOURCE = "tier3 lab"
 __all__ = ["DownResult", "HostStatus", "UpResult", "by_backend", "down", "ensure_lab_image", "status", "up"]
 
 
+def _project_root(start: Path) -> Path | None:
+    """The nearest ancestor of ``start`` (itself included) holding ansible.cfg and inventory/."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        if (directory / "ansible.cfg").is_file() and (directory / "inventory").is_dir():
+            return directory
+    return None
+
+
 def find_inventory_dir(start: Path | None = None) -> Path:
     """inventory/lab of the project around ``start`` (the nearest ancestor holding ansible.cfg)."""
     here = (start or Path.cwd()).resolve()
-    for directory in (here, *here.parents):
-        if (directory / "ansible.cfg").is_file() and (directory / "inventory").is_dir():
-            return directory / "inventory" / "lab"
-    return here / "inventory" / "lab"
+    return (_project_root(here) or here) / "inventory" / "lab"
+
+
+def lab_cache_dir(inventory_dir: Path) -> Path:
+    """``.cache/lab`` of the project the lab inventory is in (the lab CA is its ``pki/``); beside the
+    inventory directory when that is in no project (``--inventory /tmp/lab``: ``/tmp/.cache/lab``)."""
+    parent = inventory_dir.resolve().parent
+    return (_project_root(parent) or parent) / ".cache" / "lab"
 
 
 def by_backend(hosts: Sequence[LabHost]) -> list[tuple[Backend, list[LabHost]]]:
@@ -60,7 +73,8 @@ class UpResult:
 
 def up(hosts: tuple[LabHost, ...] = HOSTS, inventory_dir: Path | None = None, steps: Steps | None = None,
        rebuild: bool = False) -> UpResult:
-    """Start ``hosts`` (each through its backend), wait until they are ready, write inventory/lab."""
+    """Start ``hosts`` (each through its backend), wait until they are ready, write inventory/lab
+    (the secrets already in it kept, the missing ones made)."""
     steps = steps or Steps()
     built = net = False
     created: list[str] = []
@@ -71,7 +85,9 @@ def up(hosts: tuple[LabHost, ...] = HOSTS, inventory_dir: Path | None = None, st
         created += done.created
         started += done.started
     target = inventory_dir or find_inventory_dir()
-    written = inventory.write(target, inventory.render(hosts))
+    kept = secrets.load_or_create(target / secrets.SECRETS_FILE)  # the same secrets on every up
+    files = inventory.render(hosts, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki")
+    written = inventory.write(target, files)
     steps.say(f"{'✓ wrote' if written else '✓ unchanged:'} {target}")
     return UpResult(built, net, created, started, written, steps.elapsed)
 
@@ -83,6 +99,7 @@ class DownResult:
     volumes: list[str]
     images: list[str]
     inventory_removed: bool
+    cache_removed: bool = False  # .cache/lab (the lab CA)
 
 
 def _is_generated(directory: Path) -> bool:
@@ -91,7 +108,8 @@ def _is_generated(directory: Path) -> bool:
 
 
 def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | None = None) -> DownResult:
-    """Every backend removes what it made for the lab; then the generated inventory goes."""
+    """Every backend removes what it made for the lab; then the generated inventory (with the lab's
+    secrets) goes, and the lab's cache (.cache/lab: the lab CA)."""
     steps = steps or Steps()
     gone = DownResult([], [], [], [], inventory_removed=False)
     for backend in BACKENDS.values():
@@ -107,6 +125,10 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
                            hint="remove it by hand if it is yours")
         shutil.rmtree(target)
         gone.inventory_removed = True
+    cache = lab_cache_dir(target)
+    if cache.is_dir():
+        shutil.rmtree(cache)
+        gone.cache_removed = True
     return gone
 
 

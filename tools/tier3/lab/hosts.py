@@ -1,12 +1,18 @@
-"""The lab as data: one table of hosts, the network they share and the imaginary rack layout.
+"""The lab as data: one table of hosts, the network they share, the imaginary rack layout, the VIPs
+and the mail service the lab runs (docs/lab.md, docs/mail.md).
 
-Later issues add rows (archive1, a client, VMs, BMCs, firewall peers) and backends; the code that
-starts hosts, writes the inventory and reports status reads only this table.
+Service hosts (a group of ``SERVICE_GROUPS``) stand in the imaginary racks and have a topology; the
+lab peers (``PEER_GROUPS``: a client, an outside MX) are containers too, but no service host: no
+rack, no ``tier3_host``, so no redundancy rule judges them. Later issues add rows (archive1, VMs,
+BMCs, firewall peers) and backends; the code that starts hosts, writes the inventory and reports
+status reads only these tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from tier3.model.topology import SERVICE_GROUPS
 
 PREFIX = "tier3-lab-"  # every Podman object the lab creates is named with it
 LABEL = "tier3.lab"  # and labelled with it, so `lab down` finds exactly what `lab up` made
@@ -30,13 +36,18 @@ class LabHost:
     name: str
     groups: tuple[str, ...]
     address: str
-    rack: str  # lab-r01 or lab-r02: an imaginary rack, see RACKS
+    rack: str  # lab-r01 or lab-r02: an imaginary rack, see RACKS; "" for a lab peer
     backend: str = "container"  # which backend runs it (tier3.lab.backends.BACKENDS); later "vm", "bmc", "firewall"
     capabilities: tuple[str, ...] = field(default=BASE_CAPABILITIES)
 
     @property
     def container(self) -> str:
         return f"{PREFIX}{self.name}"
+
+    @property
+    def is_service_host(self) -> bool:
+        """In a service group: it has a place in the imaginary topology (a peer has none)."""
+        return any(group in SERVICE_GROUPS for group in self.groups)
 
 
 # one pair per service group, one member in each imaginary rack
@@ -49,7 +60,14 @@ HOSTS: tuple[LabHost, ...] = (
     LabHost("dns2", ("dns",), "10.89.30.32", "lab-r02"),
     LabHost("lb1", ("lb",), "10.89.30.41", "lab-r01", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
     LabHost("lb2", ("lb",), "10.89.30.42", "lab-r02", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
+    # lab peers, not service hosts: the client sends and reads mail in tests and drills; the outside
+    # MX is a sink that receives the lab's outbound mail
+    LabHost("client", ("client",), "10.89.30.51", ""),
+    LabHost("outside", ("outside",), "10.89.30.61", ""),
 )
+# the peers' groups, children of PEERS_GROUP (itself a child of `lab`, beside the service groups)
+PEER_GROUPS: tuple[str, ...] = ("client", "outside")
+PEERS_GROUP = "lab_peers"
 
 # The imaginary layout the inventory declares: two racks, each with a PDU on each of two feeds and
 # its own top-of-rack switch. Containers have no racks, PDUs or bonds; the layout lets the
@@ -60,18 +78,32 @@ RACKS: tuple[str, ...] = ("lab-r01", "lab-r02")
 
 @dataclass(frozen=True)
 class LabVip:
-    """A VRRP virtual IP on the lab network, held by the members of one group."""
+    """A VRRP virtual IP on the lab network: what it fronts and its members with their priorities."""
 
     name: str
-    group: str
     address: str
     vrid: int
+    services: tuple[str, ...]  # smtp submission imap imaps lmtp (docs/mail.md)
+    members: tuple[tuple[str, int], ...]  # (host, VRRP priority), the highest first
 
 
+# on the load-balancer pair, one VIP each (active-active): lb1 is master of lab-smtp, lb2 of lab-imap
 VIPS: tuple[LabVip, ...] = (
-    LabVip("lab-mx-relay", "mx", "10.89.30.100", 53),
-    LabVip("lab-imap", "imap", "10.89.30.101", 52),
+    LabVip("lab-smtp", "10.89.30.100", 51, ("smtp", "submission"), (("lb1", 150), ("lb2", 100))),
+    LabVip("lab-imap", "10.89.30.101", 52, ("imap", "imaps", "lmtp"), (("lb2", 150), ("lb1", 100))),
 )
+
+# The mail service of the lab (tier3_mail in the generated group_vars/all/mail.yml). The secrets
+# (each user's password, the replication password, the DKIM key) are made by tier3.lab.secrets.
+MAIL_DOMAIN = "lab.tier3.test"
+MAIL_HOSTNAME = f"mail.{MAIL_DOMAIN}"
+IMAP_HOSTNAME = f"imap.{MAIL_DOMAIN}"
+MAIL_USERS: tuple[str, ...] = ("alice", "bob", "drill")  # local parts, @MAIL_DOMAIN
+DKIM_SELECTOR = "lab2026"
+OUTSIDE_DOMAIN = "outside.test"  # mail to it goes to the outside peer (a transport), not to DNS
+DRILL_MAILBOX = f"drill@{MAIL_DOMAIN}"
+DRILL_RTO_SECONDS = 3.0
+DRILL_RPO_MESSAGES = 0
 
 
 def select(names: list[str] | None = None) -> tuple[LabHost, ...]:

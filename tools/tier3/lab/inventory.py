@@ -1,23 +1,47 @@
 """The lab's Ansible inventory, generated from the host table (pure: returns file name -> text).
 
 A normal YAML inventory (one group per service group of the model, ``SERVICE_GROUPS``, present
-even while empty so no play of playbooks/site.yml names an unknown group; the Podman connection)
-plus the topology in the format of inventory/example and docs/inventory.md, so ``tier3 validate
-inventory/lab`` runs the same rules as on a real site. The topology is imaginary, and every
+even while empty so no play of playbooks/site.yml names an unknown group; the lab peers' groups
+under ``lab_peers``; the Podman connection) plus the topology in the format of inventory/example
+and docs/inventory.md, so ``tier3 validate inventory/lab`` runs the same rules as on a real site;
+the mail service (``tier3_mail``, ``tier3_drill``) in mail.yml and its secrets, given to ``render``
+(``tier3.lab.secrets``), in secrets.yml, written mode 0600. The topology is imaginary, and every
 generated file says so.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import shutil
+import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 
-from tier3.lab.hosts import FEEDS, GATEWAY, HOSTS, RACKS, SITE, SUBNET, VIPS, LabHost, LabVip
+from tier3.lab.hosts import (
+    DKIM_SELECTOR,
+    DRILL_MAILBOX,
+    DRILL_RPO_MESSAGES,
+    DRILL_RTO_SECONDS,
+    FEEDS,
+    GATEWAY,
+    HOSTS,
+    IMAP_HOSTNAME,
+    MAIL_DOMAIN,
+    MAIL_HOSTNAME,
+    MAIL_USERS,
+    OUTSIDE_DOMAIN,
+    PEER_GROUPS,
+    PEERS_GROUP,
+    RACKS,
+    SITE,
+    SUBNET,
+    VIPS,
+    LabHost,
+    LabVip,
+)
+from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, LabSecrets, password_var
 from tier3.model.topology import SERVICE_GROUPS
 
 HEADER = """\
@@ -40,17 +64,32 @@ def switch(rack: str) -> str:
     return f"{SITE}-tor-{rack.rsplit('-', 1)[-1]}"
 
 
+class _Dumper(yaml.SafeDumper):
+    """safe_dump, with multi-line strings (a PEM key) as literal blocks."""
+
+
+def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
+
+
 def _dump(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
 
 
 def hosts_yml(hosts: Iterable[LabHost]) -> str:
     groups: dict[str, dict[str, Any]] = {group: {} for group in SERVICE_GROUPS}
+    peers: dict[str, dict[str, Any]] = {group: {} for group in PEER_GROUPS}
     for host in hosts:
         for group in host.groups:
-            groups[group].setdefault("hosts", {})[host.name] = {"ansible_host": host.container}
-    body = _dump({"all": {"children": {"lab": {"children": groups}}}})
-    return HEADER + "# Each host is a systemd container `tier3-lab-<name>`, reached with `podman exec`.\n" + body
+            (groups if group in groups else peers)[group].setdefault("hosts", {})[host.name] = {
+                "ansible_host": host.container}
+    body = _dump({"all": {"children": {"lab": {"children": {**groups, PEERS_GROUP: {"children": peers}}}}}})
+    return (HEADER + "# Each host is a systemd container `tier3-lab-<name>`, reached with `podman exec`.\n"
+            f"# {PEERS_GROUP}: containers that are no service host (a mail client, an outside MX); no topology.\n"
+            + body)
 
 
 def topology(hosts: Iterable[LabHost], vips: Iterable[LabVip] = VIPS) -> dict[str, Any]:
@@ -64,14 +103,16 @@ def topology(hosts: Iterable[LabHost], vips: Iterable[LabVip] = VIPS) -> dict[st
         "switches": [{"name": switch(rack), "rack": rack} for rack in RACKS],
     }
     network = str(ipaddress.ip_network(SUBNET))
+    present = {h.name for h in members}
     tier3_vips = []
     for vip in vips:
-        holders = [h for h in members if vip.group in h.groups]
+        holders = [(host, priority) for host, priority in vip.members if host in present]
         if not holders:
             continue
         tier3_vips.append({
             "name": vip.name, "address": vip.address, "network": network, "vrid": vip.vrid,
-            "members": [{"host": h.name, "priority": 150 - 50 * i} for i, h in enumerate(holders)],
+            "services": list(vip.services),
+            "members": [{"host": host, "priority": priority} for host, priority in holders],
         })
     data: dict[str, Any] = {"tier3_sites": [site]}
     if tier3_vips:
@@ -80,7 +121,10 @@ def topology(hosts: Iterable[LabHost], vips: Iterable[LabVip] = VIPS) -> dict[st
 
 
 def host_vars(host: LabHost) -> dict[str, Any]:
-    """tier3_host: the imaginary place of one container (its rack, two PSUs on two feeds, a bond)."""
+    """tier3_host: the imaginary place of one container (its rack, two PSUs on two feeds, a bond);
+    a lab peer has none (it is no service host), only its address."""
+    if not host.is_service_host:
+        return {"tier3_lab_address": host.address}
     other = RACKS[(RACKS.index(host.rack) + 1) % len(RACKS)]
     port = f"Ethernet1/{host.address.rsplit('.', 1)[-1]}"
     return {
@@ -105,7 +149,8 @@ def host_vars(host: LabHost) -> dict[str, Any]:
 
 
 ALL_MAIN = {
-    "ansible_connection": "containers.podman.podman",
+    # containers.podman.podman with pipelining (plugins/connection/podman.py): one podman exec per task
+    "ansible_connection": "tier3.dc.podman",
     "ansible_python_interpreter": "/usr/bin/python3",
     # containers share the machine's clock and may not set it: chronyd runs with -x
     "baseline_chrony_clock_control": False,
@@ -115,34 +160,96 @@ ALL_MAIN = {
 }
 
 
-def render(hosts: Iterable[LabHost] = HOSTS) -> dict[str, str]:
-    """Every file of inventory/lab (relative path -> text)."""
+def _ref(name: str) -> str:
+    return f"{{{{ {name} }}}}"
+
+
+def mail() -> dict[str, Any]:
+    """group_vars/all/mail.yml: tier3_mail (secrets by reference to secrets.yml) and tier3_drill."""
+    outside = next(h for h in HOSTS if "outside" in h.groups)
+    return {
+        "tier3_mail": {
+            "hostname": MAIL_HOSTNAME,
+            "imap_hostname": IMAP_HOSTNAME,
+            "relay_networks": [],
+            "domains": [{"name": MAIL_DOMAIN, "dkim": [{"selector": DKIM_SELECTOR, "private_key": _ref(DKIM_VAR)}]}],
+            "users": [{"address": f"{user}@{MAIL_DOMAIN}", "password": _ref(password_var(user))}
+                      for user in MAIL_USERS],
+            "transports": [{"domain": OUTSIDE_DOMAIN, "nexthop": f"[{outside.address}]:25"}],
+            "replication_password": _ref(REPLICATION_VAR),
+        },
+        "tier3_drill": {"mailbox": DRILL_MAILBOX, "rto_seconds": DRILL_RTO_SECONDS, "rpo_messages": DRILL_RPO_MESSAGES},
+    }
+
+
+SECRETS_NOTE = """\
+# The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
+# the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector}.
+# Plain text, for the lab only: a real inventory keeps these in an ansible-vault encrypted file.
+"""
+PRIVATE: Final = frozenset({SECRETS_FILE})  # files written mode 0600
+PRIVATE_MODE: Final = 0o600
+
+
+def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir: Path) -> dict[str, str]:
+    """Every file of inventory/lab (relative path -> text); ``secrets`` from ``tier3.lab.secrets``,
+    ``pki_ca_dir`` the lab CA's directory on the controller (absolute)."""
     members = list(hosts)
+    settings = {**ALL_MAIN, "pki_mode": "internal_ca", "pki_ca_dir": str(pki_ca_dir)}
     files = {
         "hosts.yml": hosts_yml(members),
         "group_vars/all/main.yml": HEADER + "# Connection and lab-only settings for every lab host.\n"
-        + _dump(ALL_MAIN),
+        + _dump(settings),
         "group_vars/all/topology.yml": HEADER + IMAGINARY + _dump(topology(members)),
+        "group_vars/all/mail.yml": HEADER + "# The lab's mail service (docs/mail.md); the secrets it names are in "
+        "secrets.yml.\n" + _dump(mail()),
+        SECRETS_FILE: HEADER + SECRETS_NOTE.format(selector=DKIM_SELECTOR)
+        + _dump({name: secrets[name] for name in NAMES}),
     }
     for host in members:
+        where = f"rack {host.rack} is imaginary" if host.is_service_host else "a lab peer, not a service host"
         files[f"host_vars/{host.name}.yml"] = (
-            HEADER + f"# {host.name}: container {host.container}, {host.address}; rack {host.rack} is imaginary.\n"
+            HEADER + f"# {host.name}: container {host.container}, {host.address}; {where}.\n"
             + _dump(host_vars(host))
         )
     return files
 
 
 def write(directory: Path, files: dict[str, str]) -> bool:
-    """Replace ``directory`` with exactly ``files``; True when anything changed."""
-    current: dict[str, str] = {}
+    """Make ``directory`` hold exactly ``files`` (those of ``PRIVATE`` mode 0600); True when anything changed.
+
+    Only what differs is written, and a private file is created with its mode (never readable by
+    others, not even for a moment)."""
+    current: dict[str, Path] = {}
     if directory.is_dir():
-        current = {p.relative_to(directory).as_posix(): p.read_text(encoding="utf-8")
-                   for p in directory.rglob("*") if p.is_file()}
-    if current == files:
-        return False
-    shutil.rmtree(directory, ignore_errors=True)
+        current = {p.relative_to(directory).as_posix(): p for p in directory.rglob("*") if p.is_file()}
+    changed = False
+    for stale in sorted(set(current) - set(files)):
+        current[stale].unlink()
+        changed = True
     for name, text in files.items():
         target = directory / name
+        private = name in PRIVATE
+        found = current.get(name)
+        if found is not None and found.read_text(encoding="utf-8") == text:
+            if private and found.stat().st_mode & 0o777 != PRIVATE_MODE:
+                found.chmod(PRIVATE_MODE)
+                changed = True
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return True
+        if private:
+            _write_private(target, text)
+        else:
+            target.write_text(text, encoding="utf-8")
+        changed = True
+    for sub in sorted((p for p in directory.rglob("*") if p.is_dir()), reverse=True) if directory.is_dir() else ():
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    return changed
+
+
+def _write_private(target: Path, text: str) -> None:
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_MODE)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), PRIVATE_MODE)  # an existing file keeps its mode through O_CREAT: set it
+        out.write(text)

@@ -1,6 +1,7 @@
 """Plain data shared by every layer: the declared or observed topology, and findings."""
 
 from tier3.model.finding import Finding, Location, Severity, Status
+from tier3.model.mail import DkimKey, DrillTargets, MailConfig, MailDomain, MailTransport, MailUser
 from tier3.model.topology import (
     Bmc,
     Bond,
@@ -28,12 +29,18 @@ __all__ = [
     "Bmc",
     "Bond",
     "BondMember",
+    "DkimKey",
+    "DrillTargets",
     "Fabric",
     "Feed",
     "Finding",
     "FirewallPair",
     "Host",
     "Location",
+    "MailConfig",
+    "MailDomain",
+    "MailTransport",
+    "MailUser",
     "MultipathLun",
     "MultipathPath",
     "Pdu",

@@ -66,6 +66,14 @@ _VALUES = (
     PolicyValue("crypt_min_key_bits", 256, "int", "shortest dm-crypt key accepted, in bits", minimum=128),
     PolicyValue("crypt_weak_pbkdfs", ("pbkdf2",), "names", "key-slot PBKDFs refused"),
     PolicyValue("crypt_require_luks2", True, "bool", "LUKS1 headers are a finding"),
+    PolicyValue("mail_queue_max_messages", 100, "int", "messages a Postfix queue may hold (every queue together)",
+                minimum=0),
+    PolicyValue("mail_queue_max_age_s", 3600, "int", "seconds a deferred message may wait in the queue", minimum=1),
+    PolicyValue("replication_max_lag_s", 60, "int",
+                "seconds a mailbox change may wait for its replication to the IMAP peer", minimum=1),
+    PolicyValue("tls_expiry_warn_days", 30, "int", "days before a listener certificate's expiry that it is a finding",
+                minimum=0),
+    PolicyValue("tls_refused_versions", ("TLSv1", "TLSv1.1"), "names", "TLS versions a mail listener must refuse"),
 )
 VALUES: Mapping[str, PolicyValue] = {v.name: v for v in _VALUES}
 

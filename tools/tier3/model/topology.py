@@ -10,6 +10,7 @@ Inventory variables (see docs/inventory.md):
 - ``tier3_vips``    virtual IPs with VRRP router id, network and member priorities
 - ``tier3_firewall_pairs``  firewall HA pairs: members and platform
 - ``tier3_load``    declared peak load per service group (for N+1 capacity)
+- ``tier3_mail``, ``tier3_drill``  the mail service and the drills' targets (``tier3.model.mail``)
 Service groups (mx, imap, archive, dns, lb, firewall) are ordinary inventory groups.
 """
 
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tier3.model.finding import Location
+from tier3.model.mail import DrillTargets, MailConfig
 from tier3.model.policy import Policy
 
 NOWHERE = Location("<unknown>")
@@ -188,6 +190,7 @@ class Vip:
     vrid: int
     members: tuple[VipMember, ...] = ()
     location: Location = NOWHERE
+    services: tuple[str, ...] = ()  # what it fronts: smtp submission imap imaps lmtp (tier3.model.mail.SERVICES)
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,8 @@ class Topology:
     # where each inventory group is declared (file, key), for findings about a group; optional
     group_locations: dict[str, Location] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)  # tier3_policy of group all (every host's default)
+    mail: MailConfig | None = None  # tier3_mail, when declared
+    drill: DrillTargets | None = None  # tier3_drill, when declared
 
     def policy_for(self, host: str | None = None) -> Policy:
         """The policy in force for ``host`` (its own tier3_policy, else the inventory's); the

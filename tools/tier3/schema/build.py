@@ -136,6 +136,7 @@ def vip(doc: dict[str, Any], file: str, key: str) -> Vip:
             for i, m in enumerate(doc.get("members") or ())
         ),
         Location(file, key),
+        tuple(doc.get("services") or ()),
     )
 
 

@@ -12,6 +12,7 @@ compile time; tests/unit/schema/test_compiled.py proves agreement with cerberus 
 from __future__ import annotations
 
 import functools
+import numbers
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence, Sized
 from typing import Any, Final
@@ -42,6 +43,7 @@ TYPES: Final[Mapping[str, Callable[[Any], bool]]] = {
     # exact-type fast paths first: YAML gives plain str/int/dict/list, and ABC checks are slow
     "string": lambda v: type(v) is str or isinstance(v, str),
     "integer": lambda v: type(v) is int or (isinstance(v, int) and not isinstance(v, bool)),
+    "number": lambda v: type(v) in (int, float) or (isinstance(v, numbers.Number) and not isinstance(v, bool)),
     "boolean": lambda v: type(v) is bool,
     "dict": lambda v: type(v) is dict or isinstance(v, Mapping),
     "list": lambda v: type(v) is list or (isinstance(v, Sequence) and not isinstance(v, str)),

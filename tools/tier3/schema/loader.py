@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import gc
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -19,6 +20,7 @@ from tier3.model.topology import SERVICE_GROUPS
 from tier3.schema import build, compiled
 from tier3.schema.errors import InventorySchemaErrors
 from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
+from tier3.schema.mail import MAIL_VARS, build_drill, build_mail, check_mail
 from tier3.schema.paths import hint, key_path
 from tier3.schema.policy import VAR as POLICY_VAR
 from tier3.schema.policy import overrides, policy_errors
@@ -33,7 +35,9 @@ TOPOLOGY_VARS: Final = {
     "tier3_firewall_pairs": "firewall_pair",
     "tier3_load": "load",
 }
-_KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *TOPOLOGY_VARS})  # never a misspelt tier3_host
+# variables every host must see alike: set for all (group_vars/all), never for a group or a host
+INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS})
+_KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *INVENTORY_WIDE_VARS})  # never a misspelt tier3_host
 # T3-SEC-001: which BMC password values are vault references (see _vault_references)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
 # the whole value is one Jinja expression, "{{ ... }}", with nothing around it but blanks
@@ -92,15 +96,10 @@ def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
     raw = read_inventory(Path(path), *more)
     shown = raw.shown(Path(path))
     errors: list[InventoryError] = []
-    all_layers = raw.layers(HostEntry("localhost"), [raw.groups["all"]])[:-1]
-    globals_ = {var: lookup(all_layers, var) for var in TOPOLOGY_VARS}
-    errors.extend(_misplaced(raw))
-    if globals_["tier3_sites"] is None:
-        errors.append(_missing_sites(raw, shown))
-    for var, kind in TOPOLOGY_VARS.items():
-        found = globals_[var]
-        if found is not None:
-            errors.extend(_check_list(found, kind))
+    everyone = HostEntry("localhost")  # no host of its own: what every host sees from group all
+    all_layers = raw.layers(everyone, [raw.groups["all"]])[:-1]
+    globals_ = {var: lookup(all_layers, var) for var in INVENTORY_WIDE_VARS}
+    errors.extend(_check_globals(raw, shown, globals_))
     host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool, dict[str, Any]]] = []
     group_cache: dict[frozenset[str], list[Group]] = {}
     global_policy = lookup(all_layers, POLICY_VAR)
@@ -139,8 +138,9 @@ def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
                               policy))
     if errors:
         raise InventorySchemaErrors(shown, errors)
-    topology = _build(raw, shown, globals_, host_docs, inventory_policy)
-    errors = check_references(topology, raw)
+    topology = _build(raw, shown, globals_, host_docs, inventory_policy,
+                      is_vaulted=lambda value: _vaulted(raw, everyone, all_layers, value, depth=8))
+    errors = check_references(topology, raw) + check_mail(topology)
     if errors:
         raise InventorySchemaErrors(shown, errors)
     return LoadedInventory(topology, tuple(raw.notes))
@@ -152,10 +152,14 @@ def _build(
     globals_: dict[str, Sourced | None],
     host_docs: list[tuple[HostEntry, frozenset[str], Sourced, bool, dict[str, Any]]],
     policy: dict[str, Any],
+    *,
+    is_vaulted: Callable[[Any], bool],
 ) -> Topology:
     def items(var: str) -> list[tuple[dict[str, Any], str, str]]:
         found = globals_[var]
         return [] if found is None else [(d, found.file, f"{found.key}[{i}]") for i, d in enumerate(found.value)]
+
+    mail, drill = globals_["tier3_mail"], globals_["tier3_drill"]
 
     return Topology(
         sites=tuple(build.site(*a) for a in items("tier3_sites")),
@@ -171,6 +175,8 @@ def _build(
         group_locations={
             g.name: Location(*g.declared) for g in raw.groups.values() if g.declared[0] and g.name != "all"
         },
+        mail=None if mail is None else build_mail(mail.value, mail.file, mail.key, is_vaulted),
+        drill=None if drill is None else build_drill(drill.value, drill.file, drill.key),
     )
 
 
@@ -190,6 +196,28 @@ def _check_list(found: Sourced, kind: str) -> list[InventoryError]:
             continue
         errors.extend(_schema_error(kind, found, (i,), doc, issue) for issue in compiled.issues(kind, doc))
     return errors
+
+
+def _check_globals(raw: RawInventory, shown: str, globals_: dict[str, Sourced | None]) -> list[InventoryError]:
+    """The inventory-wide variables: set for all only, tier3_sites present, each value against its schema."""
+    errors = _misplaced(raw)
+    if globals_["tier3_sites"] is None:
+        errors.append(_missing_sites(raw, shown))
+    for var, kind in TOPOLOGY_VARS.items():
+        found = globals_[var]
+        if found is not None:
+            errors.extend(_check_list(found, kind))
+    for var, kind in MAIL_VARS.items():
+        found = globals_[var]
+        if found is not None:
+            errors.extend(_check_mapping(found, kind))
+    return errors
+
+
+def _check_mapping(found: Sourced, kind: str) -> list[InventoryError]:
+    if not isinstance(found.value, dict):
+        return [_not_mapping(found, found.key, f"write {found.key} as a mapping (docs/inventory.md)")]
+    return [_schema_error(kind, found, (), found.value, issue) for issue in compiled.issues(kind, found.value)]
 
 
 def _schema_error(kind: str, found: Sourced, prefix: tuple[Any, ...], doc: Any, issue: CerberusError) -> InventoryError:
@@ -224,7 +252,7 @@ def _misplaced(raw: RawInventory) -> list[InventoryError]:
         scopes.append(h.vars)
         scopes.extend(raw.host_files.get(h.name, ()))
     for layer in scopes:
-        for var in TOPOLOGY_VARS.keys() & layer.keys():
+        for var in sorted(INVENTORY_WIDE_VARS & layer.keys()):
             found = layer[var]
             out.append(
                 InventoryError(

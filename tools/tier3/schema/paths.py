@@ -60,25 +60,52 @@ def _length_hint(rules: Mapping[str, Any]) -> str:
     return f"list exactly {low} entries" if low == high else f"list {low} to {high} entries"
 
 
-def _regex_hint(path: tuple[Any, ...]) -> str:
-    if path[-1] == "wwid":
-        return "write the LUN's WWID as multipath -ll shows it (hex digits, or naa./eui./t10. form)"
-    return "start with a letter or digit; use only letters, digits, '.', '_' and '-'"
+_DNS_NAME = "write a DNS name of two labels or more (letters, digits and '-'), e.g. mail.example.net"
+_ADDRESS = "write a mail address, user@domain, e.g. alice@example.net"
+# (kind, field) -> what a value matching the field's regex looks like
+_REGEX_HINTS: Mapping[tuple[str, str], str] = {
+    ("host", "wwid"): "write the LUN's WWID as multipath -ll shows it (hex digits, or naa./eui./t10. form)",
+    ("mail", "hostname"): _DNS_NAME,
+    ("mail", "imap_hostname"): _DNS_NAME,
+    ("mail", "name"): _DNS_NAME,
+    ("mail", "domain"): "write a domain (example.com), or .example.com for its subdomains",
+    ("mail", "selector"): "write a DKIM selector: DNS labels of letters, digits and '-', e.g. 2026a",
+    ("mail", "address"): _ADDRESS,
+    ("drill", "mailbox"): _ADDRESS,
+}
+# what to write where a value is missing or empty, when "add `key`" says too little (secrets, mostly)
+_MISSING_HINTS: Mapping[tuple[str, str], str] = {
+    ("mail", "private_key"): 'add the selector\'s PEM private key (2048 bits or more) from the vault: '
+                             '"{{ vault_tier3_dkim_<selector> }}"',
+    ("mail", "password"): 'add the user\'s password from the vault: "{{ vault_tier3_mail_<user> }}"',
+    ("mail", "replication_password"): 'give the doveadm replication password from the vault: '
+                                      '"{{ vault_tier3_mail_replication }}", or remove the key',
+    ("mail", "domains"): "declare the domains the service receives mail for: [{name: example.net, dkim: [...]}]",
+}
+
+
+def _regex_hint(kind: str, path: tuple[Any, ...]) -> str:
+    return _REGEX_HINTS.get((kind, str(path[-1])), "start with a letter or digit; use only letters, digits, '.', "
+                                                   "'_' and '-'")
+
+
+def _missing_hint(kind: str, path: tuple[Any, ...], fallback: str) -> str:
+    return _MISSING_HINTS.get((kind, str(path[-1])), fallback)
 
 
 # cerberus error code -> fix hint, from (kind, path, rules at path, value)
 HINTS: dict[int, Callable[[str, tuple[Any, ...], Mapping[str, Any], Any], str]] = {
-    0x02: lambda _k, path, _r, _v: f"add `{path[-1]}`",
+    0x02: lambda kind, path, _r, _v: _missing_hint(kind, path, f"add `{path[-1]}`"),
     0x03: lambda kind, path, _r, _v: (
         f"remove `{path[-1]}` or fix its spelling; allowed here: "
         + ", ".join(sorted((_fields_at(kind, path[:-1]) or {}).keys()))
     ),
-    0x22: lambda _k, _p, _r, _v: "give it a value",
+    0x22: lambda kind, path, _r, _v: _missing_hint(kind, path, "give it a value"),
     0x23: lambda _k, _p, _r, _v: "give it a value or remove the key",
     0x24: lambda _k, _p, rules, value: _type_hint(rules, value),
     0x27: lambda _k, _p, rules, _v: _length_hint(rules),
     0x28: lambda _k, _p, rules, _v: _length_hint(rules),
-    0x41: lambda _k, path, _r, _v: _regex_hint(path),
+    0x41: lambda kind, path, _r, _v: _regex_hint(kind, path),
     0x42: lambda _k, _p, rules, _v: _range_hint(rules),
     0x43: lambda _k, _p, rules, _v: _range_hint(rules),
     0x44: lambda _k, _p, rules, _v: f"use one of: {', '.join(map(str, rules.get('allowed', ())))}",
