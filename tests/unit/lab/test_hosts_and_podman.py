@@ -39,11 +39,12 @@ def test_every_group_has_a_member_in_each_rack() -> None:
 def test_the_peers_are_containers_but_no_service_hosts() -> None:
     peers = {h.name: h for h in HOSTS if not h.is_service_host}
     assert {name: (h.groups, h.address, h.rack) for name, h in peers.items()} == {
-        "client": (("client",), "10.89.30.51", ""),
-        "outside": (("outside",), "10.89.30.61", ""),
+        "client": (("clients",), "10.89.30.51", ""),
+        "outside": (("outside_mx",), "10.89.30.61", ""),
     }
     assert {g for h in peers.values() for g in h.groups} == set(PEER_GROUPS)
     assert not set(PEER_GROUPS) & set(SERVICE_GROUPS)
+    assert not set(PEER_GROUPS) & {h.name for h in HOSTS}  # Ansible warns when a group and a host share a name
     assert {h.backend for h in peers.values()} == {"container"}
     for host in HOSTS:  # a host is a service host or a peer, never both
         assert all(g in SERVICE_GROUPS for g in host.groups) or all(g in PEER_GROUPS for g in host.groups)

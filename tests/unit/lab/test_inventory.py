@@ -56,8 +56,8 @@ def test_hosts_yml_groups_and_connection(generated: Path) -> None:
 def test_the_peers_are_in_lab_peers_and_no_service_group(generated: Path) -> None:
     groups = load(generated / "hosts.yml")["all"]["children"]["lab"]["children"]
     assert groups[PEERS_GROUP] == {"children": {
-        "client": {"hosts": {"client": {"ansible_host": "tier3-lab-client"}}},
-        "outside": {"hosts": {"outside": {"ansible_host": "tier3-lab-outside"}}},
+        "clients": {"hosts": {"client": {"ansible_host": "tier3-lab-client"}}},
+        "outside_mx": {"hosts": {"outside": {"ansible_host": "tier3-lab-outside"}}},
     }}
     assert list(groups[PEERS_GROUP]["children"]) == list(PEER_GROUPS)
     for service in SERVICE_GROUPS:

@@ -2,7 +2,8 @@
 
 Layers: ``hosts`` (the table; each host names its backend), ``recipe`` (image recipe and hash, apt
 sources), ``podman`` (argument builders and the runner), ``inventory`` (the generated
-inventory/lab), ``secrets`` (the lab's passwords and DKIM key, made once and kept), ``image`` (debootstrap and import), ``backends`` (how each kind of host is run:
+inventory/lab), ``secrets`` (the lab's passwords and DKIM key, made once and kept),
+``image`` (debootstrap and import), ``backends`` (how each kind of host is run:
 ``container`` today), ``control`` (up, down, status over the backends). See docs/lab.md.
 """
 

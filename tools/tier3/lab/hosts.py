@@ -62,11 +62,12 @@ HOSTS: tuple[LabHost, ...] = (
     LabHost("lb2", ("lb",), "10.89.30.42", "lab-r02", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
     # lab peers, not service hosts: the client sends and reads mail in tests and drills; the outside
     # MX is a sink that receives the lab's outbound mail
-    LabHost("client", ("client",), "10.89.30.51", ""),
-    LabHost("outside", ("outside",), "10.89.30.61", ""),
+    LabHost("client", ("clients",), "10.89.30.51", ""),
+    LabHost("outside", ("outside_mx",), "10.89.30.61", ""),
 )
 # the peers' groups, children of PEERS_GROUP (itself a child of `lab`, beside the service groups)
-PEER_GROUPS: tuple[str, ...] = ("client", "outside")
+# not the hosts' names: Ansible warns when a group and a host share one
+PEER_GROUPS: tuple[str, ...] = ("clients", "outside_mx")
 PEERS_GROUP = "lab_peers"
 
 # The imaginary layout the inventory declares: two racks, each with a PDU on each of two feeds and

@@ -166,7 +166,7 @@ def _ref(name: str) -> str:
 
 def mail() -> dict[str, Any]:
     """group_vars/all/mail.yml: tier3_mail (secrets by reference to secrets.yml) and tier3_drill."""
-    outside = next(h for h in HOSTS if "outside" in h.groups)
+    outside = next(h for h in HOSTS if "outside_mx" in h.groups)
     return {
         "tier3_mail": {
             "hostname": MAIL_HOSTNAME,

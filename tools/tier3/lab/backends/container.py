@@ -79,7 +79,9 @@ def wait_ready(podman: Podman, hosts: Sequence[LabHost], timeout: float = READY_
         if time.monotonic() > deadline:
             late = ", ".join(f"{h.name}={states.get(h.name)}" for h in pending)
             raise LabError(SOURCE, "systemd", f"not ready after {timeout:.0f} s: {late}",
-                           hint="`podman exec tier3-lab-NAME systemctl --failed` shows what failed")
+                           hint="`podman exec tier3-lab-NAME systemctl --failed` shows what failed; \"Failed to create "
+                                "inotify object\" in its journal: raise fs.inotify.max_user_instances to 1024 "
+                                "(tools/setup-machine does)")
         time.sleep(1.0)
     return states
 

@@ -1,0 +1,86 @@
+"""What the cluster tests know of the lab: read from inventory/lab, as an operator's tools would.
+
+The tests talk to the lab's own addresses only (the VIPs and the hosts on the lab network, which
+the machine reaches through the Podman bridge), with the lab CA of roles/pki.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")  # "{{ vault_x }}", as the lab's mail.yml writes
+INVENTORY = ROOT / "inventory" / "lab"
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{path} is not a mapping"
+    return data
+
+
+@dataclass(frozen=True)
+class Lab:
+    all_vars: dict[str, Any]
+    host_vars: dict[str, dict[str, Any]]
+
+    @property
+    def mail(self) -> dict[str, Any]:
+        mail: dict[str, Any] = self.all_vars["tier3_mail"]
+        return mail
+
+    def vip(self, service: str) -> str:
+        """The address of the VIP that fronts ``service`` (smtp, submission, imap, imaps, lmtp)."""
+        for vip in self.all_vars["tier3_vips"]:
+            if service in vip.get("services", []):
+                return str(vip["address"])
+        raise AssertionError(f"no VIP in inventory/lab fronts {service}")
+
+    def vips(self) -> list[dict[str, Any]]:
+        return list(self.all_vars["tier3_vips"])
+
+    def address(self, host: str) -> str:
+        return str(self.host_vars[host]["tier3_lab_address"])
+
+    def resolve(self, value: str) -> str:
+        """A secret as Ansible would see it: the lab's mail.yml names the variables of its secrets.yml."""
+        match = REFERENCE.match(value.strip())
+        return str(self.all_vars[match[1]]) if match else value
+
+    def password(self, address: str) -> str:
+        for user in self.mail["users"]:
+            if user["address"] == address:
+                return self.resolve(str(user["password"]))
+        raise AssertionError(f"{address} is not a user of inventory/lab")
+
+    @property
+    def domain(self) -> str:
+        return str(self.mail["domains"][0]["name"])
+
+    @property
+    def ca_file(self) -> str:
+        return str(Path(self.all_vars["pki_ca_dir"]) / "ca.crt")
+
+
+@pytest.fixture(scope="session")
+def lab() -> Lab:
+    if not (INVENTORY / "hosts.yml").is_file():
+        pytest.fail("inventory/lab is missing: the cluster scenario's create step (tier3 lab up) did not run")
+    all_vars: dict[str, Any] = {}
+    for path in sorted((INVENTORY / "group_vars" / "all").glob("*.yml")):
+        all_vars.update(_yaml(path))
+    host_vars = {p.stem: _yaml(p) for p in sorted((INVENTORY / "host_vars").glob("*.yml"))}
+    return Lab(all_vars, host_vars)
+
+
+def podman_exec(host: str, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a read-only command in a lab container (tier3-lab-HOST)."""
+    return subprocess.run(["podman", "exec", f"tier3-lab-{host}", *argv], capture_output=True, text=True,
+                          check=check, timeout=60)
