@@ -38,6 +38,9 @@ class Category(enum.StrEnum):
     VRRP = "vrrp"
     CAPACITY = "capacity"
     SECURITY = "security"
+    MAIL = "mail"  # the mail services themselves: queues, replication, listeners answering
+    TLS = "tls"  # TLS on the mail listeners: versions, certificates, AUTH before TLS
+    DRILL = "drill"  # failover drills: what a killed node did to the mail streaming through the VIP
 
 
 class Scope(enum.StrEnum):
@@ -55,6 +58,9 @@ PREFIXES: dict[Category, str] = {
     Category.VRRP: "VRP",
     Category.CAPACITY: "CAP",
     Category.SECURITY: "SEC",
+    Category.MAIL: "MAL",
+    Category.TLS: "TLS",
+    Category.DRILL: "DRL",
 }
 RULE_ID = re.compile(r"^T3-(?P<obs>OBS-)?(?P<prefix>[A-Z]{3})-(?P<number>\d{3})$")
 # "FRAMEWORK:control", e.g. ISO27001:A.8.14, NIST-800-53:PE-9(1), HIPAA:164.308(a)(7)(ii)(C)

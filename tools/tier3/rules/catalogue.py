@@ -10,6 +10,8 @@ from tier3.rules import RULES, Category, Rule, Scope
 
 REGENERATE = "tier3 rules --markdown > docs/rules.md"
 
+# headings that are acronyms (the rest are the category's name, capitalized)
+HEADINGS: dict[Category, str] = {Category.VRRP: "VRRP", Category.TLS: "TLS"}
 SCOPE_TEXT = {
     Scope.DECLARED: (
         "Declared rules judge the inventory before anything is touched (`tier3 validate`, the "
@@ -105,7 +107,7 @@ def catalogue_markdown() -> str:
             members = [r for r in rules if r.scope is scope and r.category is category]
             if not members:
                 continue
-            lines += ["", f"### {category.value.capitalize()} ({scope.value})"]
+            lines += ["", f"### {HEADINGS.get(category, category.value.capitalize())} ({scope.value})"]
             for r in members:
                 lines += _rule_lines(r)
     return "\n".join(lines) + "\n"

@@ -2,7 +2,8 @@
 
 One module per capability, named as its parser is (``tier3.parsers.mdstat`` ->
 ``tier3.rules.observed.md``); each rule names the inspect kinds whose facts it judges and the
-policy values it reads. Importing this package registers them all.
+policy values it reads (the drill rules judge what a failover drill measured, ``tier3.drill``, not a
+parser's facts). Importing this package registers them all.
 """
 
-from tier3.rules.observed import bonding, crypt, md, multipath, power  # noqa: F401  (register)
+from tier3.rules.observed import bonding, crypt, drill, listener, mail, md, multipath, power, vip  # noqa: F401  (register)
