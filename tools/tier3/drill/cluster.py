@@ -21,12 +21,14 @@ from tier3.drill.faults import Drivers
 from tier3.drill.site import Vip
 from tier3.errors import ParseError
 from tier3.parsers.ipaddr import HostAddresses, parse_ip_j_addr
+from tier3.parsers.postqueue import parse_postqueue_json
 from tier3.parsers.replicator import parse_replicator_status
 
 TRANSITIONS_LOG = "/var/log/tier3/keepalived-transitions.log"
 REPLICATOR_STATUS = ("doveadm", "replicator", "status", "*")
 REPLICATE_USER = ("doveadm", "replicator", "replicate")
 FLUSH_QUEUE = ("postqueue", "-f")
+LIST_QUEUE = ("postqueue", "-j")
 
 
 def holds(ip_json: str, address: str, source: str) -> bool:
@@ -153,6 +155,29 @@ class Cluster:
     def flush_queues(self, hosts: Iterable[str]) -> None:
         for host in hosts:
             self.run(host, FLUSH_QUEUE, 30.0)
+
+    def queued(self, hosts: Iterable[str]) -> dict[str, int | str]:
+        """Messages in each host's Postfix queue (``postqueue -j``), or why it could not be read."""
+        out: dict[str, int | str] = {}
+        for host in hosts:
+            ok, text = self.run(host, LIST_QUEUE, 30.0)
+            try:
+                out[host] = sum(parse_postqueue_json(text, f"{host}: postqueue -j").counts().values()) if ok else text
+            except ParseError as exc:
+                out[host] = str(exc)
+        return out
+
+    def wait_queues(self, hosts: Sequence[str], timeout: float) -> dict[str, Any]:
+        """Flush the MX queues until they are empty (mail deferred while a hop was down is delayed,
+        not lost, as long as it is still queued): what is left after ``timeout``."""
+        start = time.monotonic()
+        while True:
+            self.flush_queues(hosts)
+            left = self.queued(hosts)
+            if all(n == 0 for n in left.values()) or time.monotonic() - start >= timeout:
+                return {"empty": all(n == 0 for n in left.values()), "queued": left,
+                        "waited_s": round(time.monotonic() - start, 1)}
+            time.sleep(2.0)
 
     def wait_back(self, host: str, units: Sequence[str], port: int, timeout: float) -> dict[str, Any]:
         """After a restore: systemd up, ``units`` active, ``port`` answering on the host's address."""

@@ -55,6 +55,7 @@ class DrillOptions:
     slow: float = 1.0  # a success slower than this after the fault is a disruption (a SYN retransmitted)
     settle: float = 30.0  # how long a read waits for mail still in flight
     rejoin_timeout: float = 180.0  # restore -> systemd, the role's units and its port back
+    queue_timeout: float = 90.0  # then: the MX queues flushed until empty (deferred mail is delayed, not lost)
     replication_timeout: float = 120.0  # then: no user queued or failed on the IMAP pair (replication kicked)
     warmup_timeout: float = 60.0
     keep_messages: bool = False  # leave the drill's messages in the mailbox
@@ -208,11 +209,16 @@ def _restore(r: _Run, plan: Plan, why: str = "") -> dict[str, Any]:
 
 def _replication(r: _Run) -> dict[str, Any]:
     imap_hosts = list(r.site.members("imap"))
-    r.cluster.flush_queues(r.site.members("mx"))
+    mx_hosts = list(r.site.members("mx"))
+    r.say(f"{r.name}: flushing the MX queues ({', '.join(mx_hosts)})")
+    queues = r.cluster.wait_queues(mx_hosts, r.options.queue_timeout)
+    r.say(f"{r.name}: MX queues " + ("empty" if queues["empty"] else f"not empty: {queues['queued']}")
+          + f" ({queues['waited_s']:.1f} s)")
     r.say(f"{r.name}: waiting for replication ({', '.join(imap_hosts)})")
     state = r.cluster.wait_replication(imap_hosts, r.options.replication_timeout)
     r.say(f"{r.name}: replication " + ("caught up" if state["caught_up"] else f"not caught up: {state['hosts']}")
           + f" ({state['waited_s']:.1f} s)")
+    state["mx_queues"] = queues
     return state
 
 
@@ -302,7 +308,7 @@ def run_drill(name: str, site: DrillSite, options: DrillOptions | None = None, s
         "holders_after": holders.get(plan.measured_vip.name), "holders_by_vip": holders, "held_on": held_on,
         "rejoined": bool(restored.get("rejoined")), "restored_in_s": restored.get("seconds"),
         "replication_caught_up": replication["caught_up"], "replication": replication["hosts"],
-        "replication_kicked": replication["kicked"],
+        "replication_kicked": replication["kicked"], "mx_queued_after": replication["mx_queues"]["queued"],
         "read_errors": {k: v for k, v in (("survivor", survivor_error), ("after_rejoin", after_error)) if v},
         "rto_seconds": site.rto_seconds, "rpo_messages": site.rpo_messages, "probe_latency_s": _latency(sent),
     }
