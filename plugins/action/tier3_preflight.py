@@ -15,18 +15,16 @@ in the Python that runs Ansible (`pip install tier3`).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
+from ansible_collections.tier3.dc.plugins.plugin_utils.tier3_package import missing, use_bundled
 
 display = Display()
-BUNDLED = Path(__file__).resolve().parents[2] / "tools"  # <collection or checkout>/tools/tier3
-if (BUNDLED / "tier3" / "__init__.py").is_file() and str(BUNDLED) not in sys.path:
-    sys.path.insert(0, str(BUNDLED))
+use_bundled()
 
 try:
     import tier3
@@ -35,11 +33,7 @@ try:
     from tier3.schema import InventorySchemaErrors
     from tier3.validate import format_text, validate
 except ImportError as exc:  # neither bundled nor installed (or a dependency of it is missing)
-    MISSING: str | None = (
-        f"the tier3 Python package cannot be imported ({exc}): install the collection from the tarball "
-        "`ansible-galaxy collection build` makes (it ships tier3 under tools/), or `pip install tier3` "
-        "into the Python that runs Ansible"
-    )
+    MISSING: str | None = missing(exc)
 else:
     MISSING = None
 

@@ -193,11 +193,14 @@ def test_each_vip_has_exactly_one_holder(lab: Lab) -> None:
         assert len(holders) == 1, f"{vip['name']}: holders {holders}"
 
 
-def test_replication_has_caught_up() -> None:
-    def empty() -> bool:
-        out = podman_exec("imap1", "doveadm", "replicator", "status").stdout
-        counters = {line.rsplit(None, 1)[0]: line.rsplit(None, 1)[-1] for line in out.splitlines() if line.strip()}
-        queued = [k for k, v in counters.items() if k.startswith(("Queued", "Waiting")) and v != "0"]
-        return not queued
+def _replication_backlog(host: str) -> dict[str, str]:
+    """The non-zero "Queued ..." and "Waiting ..." counters of ``doveadm replicator status`` on ``host``."""
+    out = podman_exec(host, "doveadm", "replicator", "status").stdout
+    counters = {line.rsplit(None, 1)[0]: line.rsplit(None, 1)[-1] for line in out.splitlines() if line.strip()}
+    return {k: v for k, v in counters.items() if k.startswith(("Queued", "Waiting")) and v != "0"}
 
-    wait_for("an empty replication queue on imap1", empty)
+
+def test_replication_has_caught_up() -> None:
+    for host in ("imap1", "imap2"):
+        wait_for(f"an empty replication queue on {host}", lambda host=host: not _replication_backlog(host))
+        assert _replication_backlog(host) == {}
