@@ -25,6 +25,7 @@ demo: setup
 	tier3 validate inventory/lab --format junit --output $(REPORTS)/findings.junit.xml
 	tier3 validate inventory/lab --format html --output $(REPORTS)/findings.html
 	@echo "demo: findings report written to $(CURDIR)/$(REPORTS)/findings.html (json, junit beside it)"
+	@echo "demo: mx-failover drill report written to $(CURDIR)/$(REPORTS)/drills/mx-failover.html (json beside it)"
 
 lint: setup
 	yamllint -s .

@@ -99,6 +99,8 @@ def test_the_report_follows_the_schema_and_is_written_with_the_probe_log(tmp_pat
     assert [c["rule_id"] for c in data["checks"]] == ["T3-OBS-DRL-001", "T3-OBS-DRL-002", "T3-OBS-DRL-003"]
     assert log == tmp_path / "reports" / "drills" / "lb-failover-x.probe.json"
     assert json.loads(log.read_text(encoding="utf-8"))[0]["probe"] == "smtp"
+    html = (tmp_path / "reports" / "drills" / "lb-failover-x.html").read_text(encoding="utf-8")
+    assert "T3-OBS-DRL-002" in html  # the failed rule, for a reader of the HTML
     assert not failed(report(figures(), "inventory/lab"))
 
 

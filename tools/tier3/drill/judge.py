@@ -78,10 +78,13 @@ def default_path(drill: str, now: dt.datetime | None = None) -> Path:
 
 
 def write(rep: Report, path: Path, probe_log: list[dict[str, Any]] | None = None) -> Path:
-    """Write the JSON report to ``path`` (directories made); the probe log beside it. Returns the log's path."""
+    """Write the JSON report to ``path`` (directories made), the same report as HTML and the probe log
+    beside it (``NAME.html``, ``NAME.probe.json``). Returns the log's path."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         writer("json")(rep, out)
+    with path.with_name(path.name.removesuffix(".json") + ".html").open("w", encoding="utf-8") as out:
+        writer("html")(rep, out)  # for the reader of the report; the JSON is the record
     log = path.with_name(path.name.removesuffix(".json") + ".probe.json")
     if probe_log is not None:
         log.write_text(json.dumps(probe_log, indent=1) + "\n", encoding="utf-8")
