@@ -55,6 +55,7 @@ class DrillOptions:
     slow: float = 1.0  # a success slower than this after the fault is a disruption (a SYN retransmitted)
     settle: float = 30.0  # how long a read waits for mail still in flight
     rejoin_timeout: float = 180.0  # restore -> systemd, the role's units and its port back
+    backlog_timeout: float = 60.0  # before imap-failover: replication left by earlier mail drains, or no drill
     queue_timeout: float = 90.0  # then: the MX queues flushed until empty (deferred mail is delayed, not lost)
     replication_timeout: float = 120.0  # then: no user queued or failed on the IMAP pair (replication kicked)
     warmup_timeout: float = 60.0
@@ -258,8 +259,11 @@ def _prepare(name: str, site: DrillSite, o: DrillOptions, say: Say) -> tuple[_Ru
     if split:
         raise DrillError(site.source, "tier3_vips", f"VIP holders before the drill: {split}; nothing was killed",
                          hint="each VIP must sit on exactly one member before a drill")
-    if plan.probe == "imap":  # an old backlog would count as this drill's loss
-        behind = {h: p for h, p in r.cluster.pending(site.members("imap")).items()
+    if plan.probe == "imap":  # an old backlog would count as this drill's loss: let it drain first
+        imap_hosts = list(site.members("imap"))
+        if not r.cluster.wait_replication(imap_hosts, o.backlog_timeout)["caught_up"]:
+            say(f"{name}: replication still behind after {o.backlog_timeout:g} s")
+        behind = {h: p for h, p in r.cluster.pending(imap_hosts).items()
                   if not (isinstance(p, Pending) and p.caught_up)}
         if behind:
             raise DrillError(site.source, "groups.imap", f"replication is behind before the drill ({behind}); "
