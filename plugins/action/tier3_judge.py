@@ -17,7 +17,7 @@ the collection ships), else the one installed in the Python that runs Ansible.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ try:
     from tier3.errors import Tier3Error
     from tier3.inspect import InspectOptions, all_kinds
     from tier3.inspect.mail import listeners_from, vips_topology
-    from tier3.model import Finding, Severity, Status, Topology
+    from tier3.model import Finding, Severity, Topology, blocking
     from tier3.model.policy import VALUES, Policy
     from tier3.probe import DEFAULT_TIMEOUT, probe_listeners
     from tier3.report import format_text
@@ -45,10 +45,6 @@ else:
 
 DEFAULT_FAIL_ON = "low"  # as tier3_preflight and `tier3 validate --fail-on`
 PROBED = "tls-listener"
-
-
-def _blocking(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
-    return [f for f in findings if f.status in (Status.FAIL, Status.ERROR) and f.severity.rank >= threshold.rank]
 
 
 def _policy(given: Any) -> Policy:
@@ -133,15 +129,15 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         source = str(args.get("source") or f"{kind.name}{f' of {host}' if host else ''}")
         report = kind.inspect_raw(raw, source, options, how)
         findings = [Finding.from_dict(f) for f in report["findings"]]
-        stop = _blocking(findings, threshold)
-        blocking = [format_text(f) for f in stop]
+        stop = blocking(findings, threshold)
+        blocked = [format_text(f) for f in stop]
         warnings = [format_text(f) for f in findings if f not in stop]
         verdict = next((report[k] for k in ("redundant", "encrypted") if k in report), None)
         summary = (f"{source}: {len(findings)} finding(s), {len(stop)} at {threshold.value} or worse"
                    + ("" if verdict is None else f"; {next(k for k in ('redundant', 'encrypted') if k in report)}: "
                       f"{str(verdict).lower()}"))
         out: dict[str, Any] = {
-            "changed": False, "findings": report["findings"], "blocking": blocking, "summary": summary,
+            "changed": False, "findings": report["findings"], "blocking": blocked, "summary": summary,
             "report": {k: v for k, v in report.items() if k != "findings"},
             "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in stop}),
         }
@@ -150,7 +146,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         if stop:
             out["failed"] = True
             out["msg"] = (f"{source}: {len(stop)} rule(s) failed at {threshold.value} or worse: "
-                          + ", ".join(f"{f.rule_id} {f.subject}" for f in stop) + "\n" + "\n".join(blocking))
+                          + ", ".join(f"{f.rule_id} {f.subject}" for f in stop) + "\n" + "\n".join(blocked))
         else:
             out["msg"] = summary
         return out

@@ -15,7 +15,6 @@ in the Python that runs Ansible (`pip install tier3`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +28,13 @@ use_bundled()
 try:
     import tier3
     from tier3.errors import Tier3Error
-    from tier3.model import Finding, Severity, Status
+    from tier3.model import Finding, Severity, Status, blocking
     from tier3.schema import InventorySchemaErrors
     from tier3.validate import format_text, validate
 except ImportError as exc:  # neither bundled nor installed (or a dependency of it is missing)
     MISSING: str | None = missing(exc)
 else:
     MISSING = None
-
-
-def _blocking(findings: Sequence[Finding], threshold: Severity) -> list[Finding]:
-    return [f for f in findings if f.status in (Status.FAIL, Status.ERROR) and f.severity.rank >= threshold.rank]
 
 
 DEFAULT_FAIL_ON = "low"  # the same default as `tier3 validate --fail-on`: the playbook gate and the CLI agree
@@ -72,7 +67,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
             }
         shown = " + ".join(paths)
         findings: list[Finding] = []
-        blocking: list[str] = []
+        blocked: list[str] = []
         errors: list[str] = []
         notes: list[str] = []
         try:
@@ -86,14 +81,14 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         else:
             notes = list(checked.notes)
             findings = list(checked.findings)
-            stop = _blocking(checked.findings, threshold)
-            blocking = [format_text(f) for f in stop]
+            stop = blocking(checked.findings, threshold)
+            blocked = [format_text(f) for f in stop]
             summary = checked.summary(f", {len(stop)} at {threshold.value} or worse")
         warnings = [format_text(f) for f in findings if f.status is Status.FAIL and f.severity.rank < threshold.rank]
         result.update(
             changed=False,
             findings=[f.to_dict() for f in findings if f.status is not Status.PASS],
-            blocking=blocking,
+            blocking=blocked,
             summary=[summary],
             notes=notes,
         )
@@ -101,11 +96,11 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
             result["warnings"] = warnings
         if errors:
             result.update(failed=True, errors=errors, msg="inventory errors (fix, then re-run):\n" + "\n".join(errors))
-        elif blocking:
+        elif blocked:
             result.update(
                 failed=True,
-                msg=f"{len(blocking)} redundancy rule violation(s) of severity {threshold.value} or worse:\n"
-                + "\n".join(blocking),
+                msg=f"{len(blocked)} redundancy rule violation(s) of severity {threshold.value} or worse:\n"
+                + "\n".join(blocked),
             )
         else:
             result["msg"] = summary

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from tier3.errors import Tier3Error
-from tier3.model import Finding, Severity
+from tier3.model import Severity, blocking
 from tier3.report import WRITERS, build_report, error_findings, writer
 from tier3.schema import InventorySchemaErrors
 from tier3.validate import validate
@@ -72,11 +72,6 @@ def _opened(output: str | None) -> Iterator[TextIO]:
         raise Tier3Error(
             output, "", f"cannot write the report: {exc.strerror or exc}", hint="choose a writable path"
         ) from None
-
-
-def blocking(findings: tuple[Finding, ...], threshold: Severity) -> list[Finding]:
-    """The failed findings at ``threshold`` or worse: what makes the exit status 1."""
-    return [f for f in findings if f.severity.rank >= threshold.rank]
 
 
 def _bad_input(args: argparse.Namespace, exc: InventorySchemaErrors) -> int:

@@ -17,6 +17,7 @@ runner per driver turns them into processes with a timeout.
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import shlex
@@ -58,7 +59,7 @@ def _run(argv: Sequence[str], timeout: float) -> Result:
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
-class Driver:
+class Driver(abc.ABC):
     """Kills, restores and runs commands on the hosts of one connection type."""
 
     name: ClassVar[str] = ""
@@ -68,14 +69,17 @@ class Driver:
     def __init__(self, site: DrillSite) -> None:
         self.site = site
 
+    @abc.abstractmethod
     def kill_argv(self, host: Host, role: str) -> list[list[str]]:
-        raise NotImplementedError
+        """The commands that kill ``host``'s ``role`` hard."""
 
+    @abc.abstractmethod
     def restore_argv(self, host: Host, role: str) -> list[list[str]]:
-        raise NotImplementedError
+        """The commands that bring it back."""
 
+    @abc.abstractmethod
     def exec_argv(self, host: Host, argv: Sequence[str]) -> list[str]:
-        raise NotImplementedError
+        """``argv`` run on ``host`` (read-only commands of the drill)."""
 
     def run(self, host: Host, argv: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> Result:
         return _run(self.exec_argv(host, argv), timeout)

@@ -1,6 +1,6 @@
 """Plain data shared by every layer: the declared or observed topology, and findings."""
 
-from tier3.model.finding import Finding, Location, Severity, Status
+from tier3.model.finding import Finding, Location, Severity, Status, blocking
 from tier3.model.mail import DkimKey, DrillTargets, MailConfig, MailDomain, MailTransport, MailUser
 from tier3.model.topology import (
     Bmc,
@@ -56,4 +56,5 @@ __all__ = [
     "Topology",
     "Vip",
     "VipMember",
+    "blocking",
 ]

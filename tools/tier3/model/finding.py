@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,3 +103,9 @@ class Finding:
             hint=data.get("hint", ""),
             timestamp=data.get("timestamp") or utc_now(),
         )
+
+
+def blocking(findings: Iterable[Finding], threshold: Severity) -> list[Finding]:
+    """The failed (or errored) findings at ``threshold`` or worse: what fails a run at ``--fail-on`` or
+    ``fail_on`` (tier3 validate, tier3_preflight, tier3_judge)."""
+    return [f for f in findings if f.status in (Status.FAIL, Status.ERROR) and f.severity.rank >= threshold.rank]
