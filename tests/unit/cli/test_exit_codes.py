@@ -23,6 +23,7 @@ from tier3.cli import EXIT_INTERNAL, EXIT_PIPE, main
 ROOT = Path(__file__).parents[3]
 HEALTHY = ROOT / "tests" / "fixtures" / "inventories" / "healthy"
 EXAMPLE = ROOT / "inventory" / "example"
+BROKEN = ROOT / "tests" / "fixtures" / "inventories" / "broken"
 MDSTAT = ROOT / "tests" / "fixtures" / "real" / "proc_mdstat.txt"
 TIER3 = [sys.executable, "-c", "import sys; from tier3.cli import main; sys.exit(main())"]
 
@@ -39,6 +40,11 @@ IN_PROCESS = [
     (["validate", "/nonexistent/inventory"], 2, "no such inventory file or directory"),
     (["validate", str(EXAMPLE), "--fail-on", "severe"], 2, "argument --fail-on: invalid choice: 'severe'"),
     (["inspect", "mdstat", str(MDSTAT), "--host", "mx1"], 2, "--host needs -i INVENTORY"),
+    # tier3 check refuses before any host is touched
+    (["check", "-i", "/nonexistent/inventory"], 2, "/nonexistent/inventory: no such inventory file or directory"),
+    (["check", "-i", str(BROKEN / "mail_domain_duplicate")], 2,
+     "tier3_mail.domains[1].name: duplicate mail domain 'EXAMPLE.net'"),
+    (["check", "--kind", "nonsense"], 2, "--kind: not a kind a host gives: nonsense"),
 ]
 
 

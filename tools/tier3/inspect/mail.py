@@ -183,7 +183,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          evidence=(Evidence(argv=USERS_ARGV), Evidence(argv=SUMMARY_ARGV)),
          parse=_parse_replicator, report=replicator_report, described=_replicator_how),
     Kind("vip-holders", "who holds each declared VIP, from ip -j addr of each member (needs -i)", "redundant",
-         evidence=(), read=_read_json_text, parse=_parse_vip_holders, report=vip_report,
+         # each member gives ip -j addr; the controller joins them into host -> output
+         evidence=(Evidence(argv=("ip", "-j", "addr")),), read=_read_json_text, parse=_parse_vip_holders,
+         report=vip_report,
          described=lambda _o, how: how or "ip -j addr on each host"),
     Kind("tls-listener", "a mail listener probed from the controller: answer, TLS versions, certificate, AUTH",
          "facts", evidence=(), read=read_tls_listener,

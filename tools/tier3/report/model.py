@@ -47,6 +47,8 @@ class Report:
     checks: tuple[Check, ...]
     # the inventory's size when the report is about one (tier3 validate); text only, not in the JSON
     inventory: InventorySize | None = None
+    # every item a host gave (tier3 check): what was read, from which host, when, its SHA-256; no text
+    evidence: tuple[dict[str, Any], ...] = ()
 
     @property
     def by_status(self) -> dict[str, int]:
@@ -70,6 +72,7 @@ class Report:
             self, title=printable(self.title), source=printable(self.source),
             findings=tuple(_printable_finding(f) for f in self.findings),
             checks=tuple(dataclasses.replace(c, title=printable(c.title)) for c in self.checks),
+            evidence=tuple(_printable_value(e) for e in self.evidence),
         )
 
     def findings_of(self, rule_id: str) -> tuple[Finding, ...]:
@@ -99,6 +102,7 @@ class Report:
                 {"rule_id": c.rule_id, "title": c.title, "severity": c.severity.value} for c in self.all_checks()
             ],
             "findings": [f.to_dict() for f in self.findings],
+            **({"evidence": list(self.evidence)} if self.evidence else {}),
         }
 
 

@@ -1,0 +1,80 @@
+"""`tier3 check` on the converged lab: every live host read in one round trip, judged against the rules
+and inventory/lab. Healthy, it exits 0 with every evidence item hashed; with a VIP added on the member
+that does not hold it (a split brain made by hand), it exits 1 naming exactly that VIP and rule.
+
+Runs after test_mail.py (file order): the split brain is undone and the machine's neighbour entry for
+the VIP flushed before anything else talks to the VIP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from conftest import ROOT, Lab, podman_exec
+
+TIER3 = Path(sys.executable).parent / "tier3"
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def check(report_dir: Path, *more: str) -> tuple[int, dict[str, Any], str]:
+    proc = subprocess.run([str(TIER3), "check", "-i", str(ROOT / "inventory" / "lab"), "-o", str(report_dir), *more],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, check=False)
+    report = json.loads((report_dir / "check.json").read_text(encoding="utf-8"))
+    return proc.returncode, report, proc.stdout + proc.stderr
+
+
+def holders(lab: Lab, address: str) -> list[str]:
+    members = [m["host"] for vip in lab.vips() for m in vip["members"]]
+    out = []
+    for host in dict.fromkeys(members):
+        said = json.loads(podman_exec(host, "ip", "-j", "addr").stdout)
+        if any(a.get("local") == address for link in said for a in link.get("addr_info", [])):
+            out.append(host)
+    return out
+
+
+def test_the_healthy_lab_passes_with_every_evidence_item_hashed(lab: Lab, tmp_path: Path) -> None:
+    rc, report, said = check(tmp_path)
+    assert rc == 0, said
+    jsonschema.validate(report, json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8")))
+    assert report["findings"] == [], said
+    members = {m["host"] for vip in lab.vips() for m in vip["members"]}
+    items = {(e["host"], e["id"]) for e in report["evidence"]}
+    assert items == {("mx1", "postqueue -j"), ("mx2", "postqueue -j"),
+                     ("imap1", "doveadm replicator status '*'"), ("imap1", "doveadm replicator status"),
+                     ("imap2", "doveadm replicator status '*'"), ("imap2", "doveadm replicator status")} | {
+                         (m, "ip -j addr") for m in members}
+    assert all(e["status"] == "ok" and SHA256.match(e["sha256"]) for e in report["evidence"]), report["evidence"]
+    ran = {c["rule_id"] for c in report["checks"]}
+    assert {"T3-OBS-VRP-001", "T3-OBS-VRP-002", "T3-OBS-MAL-001", "T3-OBS-MAL-006", "T3-OBS-TLS-001",
+            "T3-OBS-TLS-005"} <= ran
+    for line in ("✓ mx1: postqueue; 1 item(s) read, 0 finding(s)", "✓ lb2: vip-holders; 1 item(s) read"):
+        assert line in said
+    assert (tmp_path / "check.junit.xml").is_file()
+    assert (tmp_path / "check.html").is_file()
+
+
+def test_a_vip_on_both_members_is_reported_as_split_brain(lab: Lab, tmp_path: Path) -> None:
+    vip = next(v for v in lab.vips() if "smtp" in v["services"])
+    (holder,) = holders(lab, vip["address"])
+    other = next(m["host"] for m in vip["members"] if m["host"] != holder)
+    podman_exec(other, "ip", "addr", "add", f"{vip['address']}/32", "dev", "eth0")
+    try:
+        rc, report, said = check(tmp_path, "--no-probe")
+    finally:
+        podman_exec(other, "ip", "addr", "del", f"{vip['address']}/32", "dev", "eth0")
+        subprocess.run(["ip", "neigh", "flush", "to", vip["address"]], check=False, capture_output=True)
+    assert rc == 1, said
+    failed = [(f["rule_id"], f["subject"]) for f in report["findings"] if f["status"] in ("fail", "error")]
+    assert failed == [("T3-OBS-VRP-001", f"vip:{vip['name']}")], said
+    assert sorted(report["findings"][0]["evidence"]["holders"]) == sorted([holder, other])
+    assert holders(lab, vip["address"]) == [holder]

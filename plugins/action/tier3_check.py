@@ -1,0 +1,204 @@
+# Copyright: tier3 contributors
+# Apache-2.0 (see LICENSE)
+"""Action plugin tier3.dc.tier3_check: a live host judged against the rules and the declared inventory.
+
+Host scope (the default): one ``tier3.dc.tier3_evidence`` call on the host gathers every item the
+kinds it owes need (``tier3.evidence.kinds_owed``: by its groups and VIPs, plus ``kinds``); the
+controller parses and judges them (``tier3.check.judge_host``). It never fails the host for a
+finding, so that the site step sees every host; a host it cannot read says so in ``error``.
+
+Site scope (``scope: site``, once, on the controller): gathers each host's result from
+``hostvars``, adds an ``error`` finding for each host that gave nothing, judges what needs more
+than one host (who holds each VIP) and probes every VIP service from the controller
+(``tier3.check.judge_site``), writes the reports to ``report_dir`` and fails when a rule fails at
+``fail_on`` or worse, or a host could not be judged. Documentation: plugins/modules/tier3_check.py
+(ansible-doc tier3.dc.tier3_check). playbooks/check.yml and ``tier3 check`` run both scopes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible_collections.tier3.dc.plugins.plugin_utils.tier3_package import missing, use_bundled
+
+display = Display()
+use_bundled()
+
+try:
+    import tier3
+    from tier3.check import PROBE_TIMEOUT, HostCheck, check_report, judge_host, judge_site, unanswered
+    from tier3.errors import Tier3Error
+    from tier3.evidence import items_from_answer, kinds_owed
+    from tier3.inspect import all_kinds
+    from tier3.model import Finding, Severity, Status, Topology, blocking
+    from tier3.report import format_text, writer
+    from tier3.schema import load_inventory
+except ImportError as exc:
+    MISSING: str | None = missing(exc)
+else:
+    MISSING = None
+
+EVIDENCE_MODULE = "tier3.dc.tier3_evidence"
+DEFAULT_FAIL_ON = "low"
+DEFAULT_RESULTS_VAR = "tier3_check_result"
+REPORT_FILES = {"json": "check.json", "junit": "check.junit.xml", "html": "check.html"}
+_TOPOLOGIES: dict[tuple[str, ...], Topology] = {}  # per worker process: one inventory read per run
+
+
+def _topology(args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> tuple[Topology, str]:
+    given = args.get("inventory") or task_vars.get("ansible_inventory_sources") or []
+    paths = tuple(str(p) for p in ([given] if isinstance(given, str) else given))
+    if not paths:
+        raise Tier3Error("inventory", "", "no inventory to judge against",
+                         hint="run with -i INVENTORY, or give inventory: to the task")
+    if paths not in _TOPOLOGIES:
+        _TOPOLOGIES[paths] = load_inventory(*paths).topology
+    return _TOPOLOGIES[paths], " + ".join(paths)
+
+
+def _kinds(given: Any) -> list[str]:
+    names = [] if given is None else [given] if isinstance(given, str) else list(given)
+    known = all_kinds()
+    unknown = [str(n) for n in names if n not in known or not known[str(n)].evidence]
+    if unknown:
+        hosts = ", ".join(k for k, v in known.items() if v.evidence)
+        raise Tier3Error("kinds", "", f"not a kind a host gives: {', '.join(unknown)}", hint=f"use some of {hosts}")
+    return [str(n) for n in names]
+
+
+def _summary(check: HostCheck) -> str:
+    failed = [f for f in check.findings if f.status in (Status.FAIL, Status.ERROR)]
+    return (f"{check.host}: {', '.join(check.kinds) or 'no kinds'}; {len(check.items)} item(s) read, "
+            f"{len(failed)} finding(s)" + ("" if not failed else ": " + ", ".join(
+                sorted({f"{f.rule_id} {f.subject}" for f in failed}))))
+
+
+class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type hints
+    TRANSFERS_FILES = False
+    _VALID_ARGS = frozenset((
+        "scope", "kinds", "inventory", "max_bytes", "now",
+        "hosts", "results_var", "probe", "ca_file", "timeout", "report_dir", "fail_on",
+    ))
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        self._supports_check_mode = True
+        result: dict[str, Any] = super().run(tmp, task_vars)
+        if MISSING is not None:
+            return {**result, "failed": True, "msg": MISSING}
+        display.vvv(f"tier3_check: tier3 {tier3.__version__} from {Path(tier3.__file__).parent}")
+        args, facts = dict(self._task.args), task_vars or {}
+        try:
+            scope = args.get("scope", "host")
+            if scope == "host":
+                return {**result, **self._host(args, facts)}
+            if scope == "site":
+                return {**result, **self._site(args, facts)}
+            raise Tier3Error("scope", "", f"unknown scope {scope!r}", hint="host (each host) or site (once)")
+        except Tier3Error as exc:
+            return {**result, "failed": True, "changed": False, "errors": [exc.one_line()],
+                    "msg": f"tier3_check: {exc.one_line()}"}
+
+    # ---- host scope -----------------------------------------------------------------------------
+
+    def _host(self, args: dict[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
+        topology, _ = _topology(args, task_vars)
+        host = str(task_vars.get("inventory_hostname"))
+        owed = kinds_owed(topology, host, _kinds(args.get("kinds")))
+        if not owed:
+            return {"changed": False, "kinds": [], "evidence": [], "findings": [], "facts": [],
+                    "msg": f"{host}: the inventory declares nothing tier3 check reads on this host"}
+        module_args: dict[str, Any] = {"kinds": list(owed)}
+        if args.get("max_bytes") is not None:
+            module_args["max_bytes"] = int(args["max_bytes"])
+        answer = self._execute_module(module_name=EVIDENCE_MODULE, module_args=module_args, task_vars=task_vars)
+        if answer.get("failed") or answer.get("unreachable"):
+            why = str(answer.get("msg") or "the module failed").strip().splitlines()[0]
+            return {"changed": False, "kinds": list(owed), "evidence": [], "findings": [],
+                    "error": f"{EVIDENCE_MODULE} failed: {why}", "msg": f"{host}: {EVIDENCE_MODULE} failed: {why}"}
+        items = items_from_answer(host, answer)
+        now = args.get("now")
+        check = judge_host(host, items, owed, topology, float(now) if now is not None else None)
+        failed = [f for f in check.findings if f.status in (Status.FAIL, Status.ERROR)]
+        return {"changed": False, "kinds": list(owed), "evidence": answer["evidence"],
+                "findings": [f.to_dict() for f in check.findings], "facts": list(check.facts),
+                "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in failed}), "msg": _summary(check)}
+
+    # ---- site scope -----------------------------------------------------------------------------
+
+    def _gathered(self, hosts: list[str], results_var: str, task_vars: Mapping[str, Any],
+                  ) -> tuple[list[HostCheck], list[Finding]]:
+        hostvars = task_vars.get("hostvars", {})
+        checks: list[HostCheck] = []
+        lost: list[Finding] = []
+        for host in hosts:
+            said = hostvars[host].get(results_var) if host in hostvars else None
+            said = self._templar.template(said) if said is not None else None
+            if not isinstance(said, Mapping):
+                lost.append(unanswered(host, "no result: the host was not reached or the check did not run"))
+            elif said.get("unreachable"):
+                lost.append(unanswered(host, f"unreachable: {str(said.get('msg') or '').strip()[:300]}"))
+            elif said.get("failed") or said.get("error"):
+                lost.append(unanswered(host, str(said.get("error") or said.get("msg") or "the check failed")))
+            else:
+                checks.append(HostCheck(host, tuple(said.get("kinds", ())),
+                                        tuple(items_from_answer(host, said, f"{results_var} of {host}")),
+                                        tuple(Finding.from_dict(f) for f in said.get("findings", ())),
+                                        tuple(said.get("facts", ()))))
+        return checks, lost
+
+    def _site(self, args: dict[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
+        topology, source = _topology(args, task_vars)
+        hosts = args.get("hosts")
+        if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+            raise Tier3Error("hosts", "", "scope site needs hosts: the list of hosts checked",
+                             hint="hosts: \"{{ ansible_play_hosts_all }}\" of the host play (playbooks/check.yml)")
+        try:
+            threshold = Severity(str(args.get("fail_on", DEFAULT_FAIL_ON)))
+        except ValueError:
+            raise Tier3Error("fail_on", "", f"must be one of: {', '.join(s.value for s in Severity)}") from None
+        checks, lost = self._gathered(hosts, str(args.get("results_var") or DEFAULT_RESULTS_VAR), task_vars)
+        probe = bool(args.get("probe", True))
+        ca_file = args.get("ca_file") or None
+        if ca_file and not Path(ca_file).is_file():
+            raise Tier3Error("ca_file", "", f"{ca_file}: no such file",
+                             hint="the CA certificate (PEM) on the controller")
+        site_findings, _ = judge_site(topology, checks, probe=probe, ca_file=ca_file,
+                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT))
+        report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost)
+        written = self._write(report, args.get("report_dir"))
+        errors = [f for f in report.findings if f.status is Status.ERROR]
+        stop = blocking([f for f in report.failed if f.status is Status.FAIL], threshold)
+        summary = (f"tier3 check: {len(hosts)} host(s), {len(report.evidence)} evidence item(s), "
+                   f"{len(report.all_checks())} check(s); {len(stop)} failed at {threshold.value} or worse, "
+                   f"{len(errors)} host or item(s) not judged")
+        out: dict[str, Any] = {"changed": False, "summary": summary, "report_files": written,
+                               "findings": [f.to_dict() for f in report.findings],
+                               "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in [*stop, *errors]})}
+        if stop or errors:
+            out["failed"] = True
+            out["msg"] = summary + "\n" + "\n".join(format_text(f) for f in [*errors, *stop])
+        else:
+            out["msg"] = summary
+        return out
+
+    @staticmethod
+    def _write(report: Any, report_dir: Any) -> list[str]:
+        if not report_dir:
+            return []
+        target = Path(str(report_dir))
+        written = []
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+            for fmt, name in REPORT_FILES.items():
+                path = target / name
+                with path.open("w", encoding="utf-8") as out:
+                    writer(fmt)(report, out)
+                written.append(str(path))
+        except OSError as exc:
+            raise Tier3Error(str(target), "", f"cannot write the reports: {exc.strerror or exc}",
+                             hint="choose a writable report_dir") from None
+        return written

@@ -1,0 +1,161 @@
+#!/usr/bin/python
+# Copyright: tier3 contributors
+# Apache-2.0 (see LICENSE)
+"""Documentation of the tier3_check action; the controller does the work (plugins/action/tier3_check.py)."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: tier3_check
+short_description: Judge a live host (and then the site) against the tier3 rules and the declared inventory
+version_added: "0.2.0"
+description:
+  - An action plugin. In O(scope=host) (the default) it runs M(tier3.dc.tier3_evidence) once on the host, for
+    the kinds the inventory makes the host owe (an C(mx) host C(postqueue), an C(imap) host C(replicator), a
+    member of a declared VIP C(vip-holders), plus O(kinds)), and parses and judges every item on the controller
+    with the observed rules of the one catalogue (C(tier3 rules --scope observed)). Every finding carries the id
+    and SHA-256 of the evidence items it rests on. It never fails the host for a finding, so the site step sees
+    every host; a host whose module fails says so in RV(error).
+  - In O(scope=site) (once, on the controller) it reads each host's registered result from C(hostvars), makes an
+    C(error) finding of each host that gave nothing (unreachable, or its module failed), judges who holds each
+    declared VIP over the C(ip -j addr) of all its members, probes every service of every VIP (but LMTP, an
+    internal hop) from the controller (answer, TLS versions, certificate chain and name, no AUTH before TLS),
+    writes C(check.json), C(check.junit.xml) and C(check.html) to O(report_dir), and fails when a rule fails at
+    O(fail_on) or worse or a host could not be judged.
+  - The inventory judged against is the run's own (C(ansible_inventory_sources)), read with tier3's schema, unless
+    O(inventory) names one. C(playbooks/check.yml) and C(tier3 check) run both scopes.
+requirements:
+  - The C(tier3) Python package on the controller (shipped in the collection under C(tools/tier3)).
+options:
+  scope:
+    description: C(host) to read and judge the current host, C(site) once after every host.
+    type: str
+    choices: [host, site]
+    default: host
+  kinds:
+    description: Kinds to read besides the ones the host owes (C(mdstat), C(bonding), C(lsblk)...).
+    type: list
+    elements: str
+  inventory:
+    description: A tier3 inventory (directories or YAML files) to judge against, instead of the run's own.
+    type: list
+    elements: path
+  max_bytes:
+    description: Passed to M(tier3.dc.tier3_evidence); a longer item is cut, and a cut item is not judged.
+    type: int
+  now:
+    description: The time to measure ages from (seconds since the epoch); default when the host read each item.
+    type: float
+  hosts:
+    description: For O(scope=site), the hosts checked (each must have its result in O(results_var)).
+    type: list
+    elements: str
+  results_var:
+    description: For O(scope=site), the variable each host registered its O(scope=host) result in.
+    type: str
+    default: tier3_check_result
+  probe:
+    description: For O(scope=site), whether to probe every service of every declared VIP from the controller.
+    type: bool
+    default: true
+  ca_file:
+    description: For O(scope=site), the PEM file of the CA the VIP listeners' certificates must verify against.
+    type: path
+  timeout:
+    description:
+      - For O(scope=site), seconds per connect, read and handshake of each probe.
+      - Above Postfix postscreen's greet wait (6 s), which a client it has not seen yet waits once.
+    type: float
+    default: 10.0
+  report_dir:
+    description: For O(scope=site), the directory the reports are written to (created when missing).
+    type: path
+  fail_on:
+    description: For O(scope=site), the lowest severity of a failed rule that fails the task.
+    type: str
+    choices: [critical, high, medium, low, info]
+    default: low
+attributes:
+  check_mode:
+    support: full
+    description: Reads and judges only; the same in check mode.
+  diff_mode:
+    support: none
+    description: Nothing is changed, so there is no diff.
+  platform:
+    platforms: [posix]
+seealso:
+  - module: tier3.dc.tier3_evidence
+  - module: tier3.dc.tier3_judge
+  - name: tier3 check
+    description: docs/check.md in the tier3 repository.
+    link: https://tier3.invalid/docs/check.md
+author:
+  - tier3 contributors
+"""
+
+EXAMPLES = r"""
+- name: Check | gather and judge what this host owes
+  hosts: all:!localhost
+  gather_facts: false
+  tasks:
+    - name: Check | one evidence call, judged on the controller
+      tier3.dc.tier3_check:
+      register: tier3_check_result
+      ignore_unreachable: true
+
+- name: Check | the site, and the reports
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Check | VIP holders, VIP services probed from here, every host's findings
+      tier3.dc.tier3_check:
+        scope: site
+        hosts: "{{ groups['all'] }}"
+        ca_file: /etc/tier3/pki/ca.crt
+        report_dir: reports/check
+"""
+
+RETURN = r"""
+kinds:
+  description: O(scope=host) - the kinds read on the host.
+  returned: scope host
+  type: list
+  elements: str
+  sample: [postqueue, vip-holders]
+evidence:
+  description: O(scope=host) - the records of M(tier3.dc.tier3_evidence) (command or path, status, rc, text, sha256).
+  returned: scope host
+  type: list
+  elements: dict
+facts:
+  description: O(scope=host) - what each kind's parser found, as C(tier3 inspect KIND SOURCE --json) prints it.
+  returned: scope host
+  type: list
+  elements: dict
+findings:
+  description: Every failed or unjudged check (rule id, severity, status, subject, message, evidence with hashes).
+  returned: always
+  type: list
+  elements: dict
+failed_rules:
+  description: C(RULE SUBJECT) of each failed finding (host scope) or of each blocking one (site scope).
+  returned: always
+  type: list
+  elements: str
+  sample: ["T3-OBS-VRP-001 vip:lab-smtp"]
+error:
+  description: O(scope=host) - why the host could not be read (the module failed).
+  returned: when the module failed
+  type: str
+summary:
+  description: O(scope=site) - hosts, evidence items and checks counted, and how many failed.
+  returned: scope site
+  type: str
+report_files:
+  description: O(scope=site) - the reports written.
+  returned: scope site, with report_dir
+  type: list
+  elements: str
+"""

@@ -1,0 +1,195 @@
+"""tier3.check and tier3.evidence on real outputs (tests/fixtures/real/mail): what a host owes, how its
+records are judged and stamped with their hashes, what becomes an ``error`` finding, VIP holders
+across members, the listeners probed per VIP service, and the report with its evidence manifest."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from tier3.check import EVIDENCE_ERROR, check_report, judge_host, judge_site, unanswered, vip_listeners
+from tier3.errors import ParseError
+from tier3.evidence import EvidenceItem, items_from_answer, kinds_owed
+from tier3.model import Host, Severity, Status, Topology, Vip, VipMember
+from tier3.model.mail import MailConfig
+from tier3.probe import Listener
+
+REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "mail"
+SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "docs" / "report.schema.json").read_text(encoding="utf-8"))
+VIP_ADDRESS = "10.89.44.100"  # the address the real ip -j addr captures hold
+
+
+def text(name: str) -> str:
+    return (REAL / name).read_text(encoding="utf-8")
+
+
+def record(kind: str, ident: str, body: str, status: str = "ok", **more: Any) -> dict[str, Any]:
+    raw = body.encode()
+    return {"kind": kind, "id": ident, "source": "command", "argv": ident.split(), "path": None, "item": None,
+            "status": status, "rc": 0 if status == "ok" else more.pop("rc", None), "text": body, "stderr": "",
+            "sha256": hashlib.sha256(raw).hexdigest() if status in ("ok", "failed") else None,
+            "size": len(raw) if status in ("ok", "failed") else None, "truncated": False,
+            "read_at": 1796124000.0, "detail": "", **more}
+
+
+def topology() -> Topology:
+    hosts = (Host("mx1", frozenset({"mx"})), Host("mx2", frozenset({"mx"})), Host("imap1", frozenset({"imap"})),
+             Host("lb1", frozenset({"lb"})), Host("lb2", frozenset({"lb"})), Host("dns1", frozenset({"dns"})))
+    vip = Vip("smtp-vip", VIP_ADDRESS, "10.89.44.0/24", 51, (VipMember("lb1", 150), VipMember("lb2", 100)),
+              services=("smtp", "submission", "lmtp"))
+    imap = Vip("imap-vip", "10.89.44.101", "10.89.44.0/24", 52, (VipMember("lb2", 150), VipMember("lb1", 100)),
+               services=("imaps",))
+    return Topology(hosts=hosts, vips=(vip, imap), mail=MailConfig("mail.example.test", "imap.example.test"))
+
+
+def items(host: str, *records: dict[str, Any]) -> list[EvidenceItem]:
+    return items_from_answer(host, {"evidence": list(records)})
+
+
+def test_what_each_host_owes_comes_from_its_groups_and_vips() -> None:
+    topo = topology()
+    assert kinds_owed(topo, "mx1") == ("postqueue",)
+    assert kinds_owed(topo, "imap1") == ("replicator",)
+    assert kinds_owed(topo, "lb1") == ("vip-holders",)
+    assert kinds_owed(topo, "dns1") == ()
+    assert kinds_owed(topo, "dns1", ["mdstat", "mdstat"]) == ("mdstat",)
+    assert kinds_owed(topo, "nobody") == ()
+
+
+def test_an_empty_queue_passes_and_findings_carry_the_hash_of_their_item() -> None:
+    clean = judge_host("mx1", items("mx1", record("postqueue", "postqueue -j", text("postqueue_j_empty.txt"))),
+                       ("postqueue",), topology())
+    assert clean.findings == ()
+    assert [f["kind"] for f in clean.facts] == ["postqueue"]
+    body = text("postqueue_j_125_queued.txt")
+    full = judge_host("mx1", items("mx1", record("postqueue", "postqueue -j", body)), ("postqueue",), topology())
+    assert full.findings, "125 queued messages are over the default queue-depth policy"
+    for finding in full.findings:
+        assert finding.status is Status.FAIL
+        assert finding.evidence["host"] == "mx1"
+        assert finding.evidence["evidence_items"] == [
+            {"id": "postqueue -j", "sha256": hashlib.sha256(body.encode()).hexdigest()}]
+
+
+def test_replication_joins_both_commands_into_one_judgement() -> None:
+    ok = judge_host("imap1", items(
+        "imap1", record("replicator", "doveadm replicator status '*'",
+                        text("doveadm_replicator_status_users_in_sync.txt")),
+        record("replicator", "doveadm replicator status", text("doveadm_replicator_status_in_sync.txt"))),
+        ("replicator",), topology())
+    assert ok.findings == ()
+    bad = judge_host("imap1", items(
+        "imap1", record("replicator", "doveadm replicator status '*'",
+                        text("doveadm_replicator_status_users_both_failed.txt")),
+        record("replicator", "doveadm replicator status", text("doveadm_replicator_status_both_failed.txt"))),
+        ("replicator",), topology())
+    assert bad.findings
+    assert {len(f.evidence["evidence_items"]) for f in bad.findings} == {2}
+
+
+@pytest.mark.parametrize(("status", "extra", "said"), [
+    ("missing", {"detail": "postqueue: not installed"}, "postqueue: not installed"),
+    ("failed", {"rc": 69, "stderr": "postqueue: fatal: Queue report unavailable - mail system is down\n"},
+     "exit 69: postqueue: fatal: Queue report unavailable"),
+])
+def test_an_item_the_host_could_not_give_is_an_error_not_a_pass(status: str, extra: dict[str, Any],
+                                                                said: str) -> None:
+    check = judge_host("mx1", items("mx1", record("postqueue", "postqueue -j", "", status=status, **extra)),
+                       ("postqueue",), topology())
+    (finding,) = check.findings
+    assert (finding.rule_id, finding.status, finding.subject) == (EVIDENCE_ERROR, Status.ERROR, "mx1:postqueue")
+    assert said in finding.message
+
+
+def test_a_kind_the_host_did_not_give_and_output_that_does_not_parse_are_errors() -> None:
+    (none,) = judge_host("mx1", [], ("postqueue",), topology()).findings
+    assert none.status is Status.ERROR
+    assert "gave no evidence" in none.message
+    (garbled,) = judge_host("mx1", items("mx1", record("postqueue", "postqueue -j", "{not json\n")),
+                            ("postqueue",), topology()).findings
+    assert garbled.status is Status.ERROR
+    assert garbled.subject == "mx1:postqueue"
+    assert garbled.evidence["evidence_items"][0]["sha256"] == hashlib.sha256(b"{not json\n").hexdigest()
+
+
+def test_a_cut_item_is_not_judged() -> None:
+    cut = record("postqueue", "postqueue -j", text("postqueue_j_empty.txt"), truncated=True, size=10_000)
+    (finding,) = judge_host("mx1", items("mx1", cut), ("postqueue",), topology()).findings
+    assert finding.status is Status.ERROR
+    assert "cut at" in finding.message
+
+
+def test_vip_holders_are_judged_over_every_member_at_once() -> None:
+    topo = topology()
+    held, released = text("ip_j_addr_vip_held.json"), text("ip_j_addr_vip_released.json")
+    one = [judge_host("lb1", items("lb1", record("vip-holders", "ip -j addr", held)), ("vip-holders",), topo),
+           judge_host("lb2", items("lb2", record("vip-holders", "ip -j addr", released)), ("vip-holders",), topo)]
+    assert all(h.findings == () for h in one), "vip-holders is not judged per host"
+    findings, _ = judge_site(topo, one, probe=False)
+    assert [(f.rule_id, f.subject, f.evidence["holders"]) for f in findings] == [
+        ("T3-OBS-VRP-001", "vip:imap-vip", [])], "smtp-vip held by lb1 alone passes; imap-vip is held by nobody"
+    two = [judge_host(h, items(h, record("vip-holders", "ip -j addr", held)), ("vip-holders",), topo)
+           for h in ("lb1", "lb2")]
+    findings, _ = judge_site(topo, two, probe=False)
+    split = [f for f in findings if f.subject == "vip:smtp-vip"]
+    assert [(f.rule_id, f.evidence["holders"]) for f in split] == [("T3-OBS-VRP-001", ["lb1", "lb2"])]
+    assert {i["id"] for i in split[0].evidence["evidence_items"]} == {"ip -j addr"}
+
+
+def test_every_vip_service_but_lmtp_is_probed_with_the_name_it_must_carry() -> None:
+    assert vip_listeners(topology()) == [
+        Listener(VIP_ADDRESS, 25, "smtp-starttls", "mail.example.test"),
+        Listener(VIP_ADDRESS, 587, "submission", "mail.example.test"),
+        Listener("10.89.44.101", 993, "imaps", "imap.example.test")]
+
+
+def test_the_site_probe_results_are_judged_as_tls_listener() -> None:
+    legacy = json.loads(text("tls_listener_probe_legacy.json"))
+    asked: list[list[Listener]] = []
+
+    # A stand-in for tier3.probe (no listener runs in the unit tests): it answers with a real probe record
+    # captured in the lab of a listener that still takes TLS 1.0. The live probes run in molecule/cluster.
+    def prober(listeners: list[Listener], _ca: str | None, _timeout: float) -> list[dict[str, Any]]:
+        asked.append(listeners)
+        return legacy
+
+    findings, facts = judge_site(topology(), [], probe=True, prober=prober)
+    assert len(asked) == 1
+    assert len(asked[0]) == 3
+    assert any(f.rule_id == "T3-OBS-TLS-001" for f in findings)
+    assert facts[-1]["kind"] == "tls-listener"
+
+
+def test_the_report_lists_every_item_with_its_hash_and_an_unreached_host_as_error() -> None:
+    body = text("postqueue_j_empty.txt")
+    check = judge_host("mx1", items("mx1", record("postqueue", "postqueue -j", body)), ("postqueue",), topology())
+    report = check_report([check], [], source="inv", probed=False, extra_findings=[unanswered("mx2", "unreachable")])
+    data = report.to_dict()
+    jsonschema.validate(data, SCHEMA)
+    assert data["evidence"] == [{
+        "host": "mx1", "kind": "postqueue", "id": "postqueue -j", "source": "command", "item": None, "status": "ok",
+        "rc": 0, "sha256": hashlib.sha256(body.encode()).hexdigest(), "size": len(body.encode()),
+        "truncated": False, "read_at": 1796124000.0, "detail": ""}]
+    (lost,) = report.findings
+    assert (lost.rule_id, lost.status, lost.subject, lost.severity) == (EVIDENCE_ERROR, Status.ERROR, "mx2",
+                                                                        Severity.CRITICAL)
+    assert "T3-OBS-MAL-001" in {c["rule_id"] for c in data["checks"]}
+
+
+@pytest.mark.parametrize(("answer", "key"), [
+    ({"evidence": "x"}, "evidence"),
+    ({"evidence": [{"kind": "postqueue"}]}, "status"),
+    ({"evidence": [{**record("postqueue", "postqueue -j", ""), "status": "maybe"}]}, "status"),
+    ({"evidence": [{**record("postqueue", "postqueue -j", ""), "read_at": "now"}]}, "read_at"),
+    ({"evidence": [{**record("postqueue", "postqueue -j", ""), "sha256": None}]}, "sha256"),
+])
+def test_an_answer_that_is_not_the_modules_is_refused_naming_the_key(answer: dict[str, Any], key: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        items_from_answer("mx1", answer)
+    assert caught.value.where == key
+    assert "mx1" in caught.value.source

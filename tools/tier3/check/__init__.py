@@ -1,0 +1,207 @@
+"""``tier3 check``: judge what live hosts gave against the rules and the declared topology.
+
+The conductor between the evidence (``tier3.evidence``: what each host's one ``tier3_evidence`` call
+returned) and the report. ``judge_host`` runs the kinds one host owes through the inspect kinds of
+``tier3.inspect`` (parse -> judge, the same code ``tier3 inspect`` runs on a saved file) and stamps
+every finding with the hash of the evidence item it rests on; ``judge_site`` adds what needs more
+than one host or the controller itself: who holds each VIP (``vip-holders`` over the ``ip -j addr``
+of every member) and every service of every VIP probed from the controller (``tls-listener``); and
+an ``error`` finding for a host that gave nothing (unreachable, or the module failed), which never
+hides another host's result. ``check_report`` puts it together with the evidence manifest.
+
+A host's output that does not parse, a cut or missing item, a command that failed: each is an
+``error`` finding naming the host, the item and why (``EVIDENCE_ERROR``), so a check with no
+evidence is never a pass.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tier3.errors import Tier3Error
+from tier3.evidence import VIP_KIND, EvidenceItem, manifest
+from tier3.inspect import InspectOptions, Kind, all_kinds
+from tier3.model import Finding, Location, Severity, Status, Topology
+from tier3.model.finding import utc_now
+from tier3.probe import Listener, probe_listeners
+from tier3.report.model import Check, Report, build_report
+from tier3.rules import rules_for
+
+EVIDENCE_ERROR = "evidence"  # the rule_id of an ``error`` finding: a host's evidence could not be judged
+LISTENER_KIND = "tls-listener"
+
+# VIP service -> (listener kind of tier3.probe, port, which tier3_mail name the certificate must carry).
+# LMTP is not here: it is an internal hop that only the MX hosts may reach (the firewall refuses anyone
+# else, the controller too); roles/postfix verifies it from the MX hosts.
+SERVICE_LISTENERS: dict[str, tuple[str, int, str]] = {
+    "smtp": ("smtp-starttls", 25, "hostname"),
+    "submission": ("submission", 587, "hostname"),
+    "imap": ("imap-starttls", 143, "imap_hostname"),
+    "imaps": ("imaps", 993, "imap_hostname"),
+}
+# seconds per connect, read and handshake: above postscreen's greet wait (6 s), which a client it has
+# not seen before waits once for the end of the 220 greeting
+PROBE_TIMEOUT = 10.0
+
+Prober = Callable[[list[Listener], str | None, float], list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """One host: the kinds it owed, what it gave, what the rules found, and each kind's facts."""
+
+    host: str
+    kinds: tuple[str, ...]
+    items: tuple[EvidenceItem, ...]
+    findings: tuple[Finding, ...]
+    facts: tuple[dict[str, Any], ...] = ()  # each judged kind's report (tier3 inspect's JSON), findings left out
+
+
+def evidence_error(host: str, subject: str, message: str, hint: str, evidence: Mapping[str, Any] | None = None,
+                   ) -> Finding:
+    return Finding(rule_id=EVIDENCE_ERROR, severity=Severity.CRITICAL, status=Status.ERROR, subject=subject,
+                   title="evidence could not be judged", message=message, evidence={"host": host, **(evidence or {})},
+                   location=Location(host), hint=hint)
+
+
+def _stamped(findings: Iterable[Finding], items: Sequence[EvidenceItem]) -> list[Finding]:
+    """Each finding with the id and SHA-256 of the items it was judged on."""
+    said = [{"id": i.id, "sha256": i.sha256} for i in items]
+    return [dataclasses.replace(f, evidence={**f.evidence, "evidence_items": said}) for f in findings]
+
+
+def _item_problem(item: EvidenceItem) -> tuple[str, str] | None:
+    """(why, fix) when an item cannot be parsed, else None."""
+    if item.status == "missing":
+        return f"{item.id}: {item.detail or 'missing'}", f"install what gives {item.id} on the host, or fix its role"
+    if item.status == "failed":
+        said = (item.stderr or item.detail).strip().splitlines()
+        return (f"{item.id}: exit {item.rc if item.rc is not None else '?'}"
+                f"{': ' + said[-1] if said else ''}", "run the command on the host and fix what it says")
+    if item.truncated:
+        return f"{item.id}: cut at {len(item.text)} of {item.size} bytes", "raise tier3_evidence's max_bytes"
+    return None
+
+
+def _judge_kind(kind: Kind, host: str, items: Sequence[EvidenceItem], options: InspectOptions, *,
+                raw: Any, source: str) -> tuple[list[Finding], dict[str, Any] | None]:
+    if "now" not in options.extra and items:  # ages from when the host read it, on the host's clock
+        options = dataclasses.replace(options, extra={**options.extra, "now": max(i.read_at for i in items)})
+    try:
+        report = kind.inspect_raw(raw, source, dataclasses.replace(options, host=host or None))
+    except Tier3Error as exc:
+        return [evidence_error(host, f"{host}:{kind.name}", f"{kind.name}: {exc.one_line()}",
+                               exc.hint or "see the item's text in the evidence of this host",
+                               {"evidence_items": [{"id": i.id, "sha256": i.sha256} for i in items]})], None
+    findings = _stamped((Finding.from_dict(f) for f in report.pop("findings")), items)
+    return findings, report
+
+
+def judge_host(host: str, items: Sequence[EvidenceItem], kinds: Sequence[str], topology: Topology,
+               now: float | None = None) -> HostCheck:
+    """Judge the kinds ``host`` owed on the items it gave (vip-holders is judged site-wide)."""
+    table = all_kinds()
+    options = InspectOptions(policy=topology.policy_for(host), topology=topology, host=host,
+                             extra={"now": now} if now is not None else {})
+    findings: list[Finding] = []
+    facts: list[dict[str, Any]] = []
+    for name in kinds:
+        kind = table[name]
+        mine = [i for i in items if i.kind == name]
+        if not mine:
+            findings.append(evidence_error(host, f"{host}:{name}", f"{name}: the host gave no evidence for it",
+                                           "run tier3_evidence with this kind (tier3 check does)"))
+            continue
+        problems = [p for p in map(_item_problem, mine) if p is not None]
+        if problems:
+            findings.extend(evidence_error(host, f"{host}:{name}", why, fix,
+                                           {"evidence_items": [{"id": i.id, "sha256": i.sha256} for i in mine]})
+                            for why, fix in problems)
+            continue
+        if name == VIP_KIND:
+            continue  # judged by judge_site over every member at once
+        read = [i for i in mine if i.status == "ok"]
+        if not read:  # every item "none": a glob matched nothing (no arrays): a fact, nothing to judge
+            continue
+        if len(kind.evidence) > 1:  # several commands, one set of facts (replicator)
+            raw: Any = {i.id: i.text for i in read}
+            batches = [(raw, read, f"{name} of {host}")]
+        else:
+            batches = [(i.text, [i], f"{name} {i.item or i.id} of {host}" if len(read) > 1 else f"{name} of {host}")
+                       for i in read]
+        for raw_text, used, source in batches:
+            found, report = _judge_kind(kind, host, used, options, raw=raw_text, source=source)
+            findings.extend(found)
+            if report is not None:
+                facts.append(report)
+    return HostCheck(host, tuple(kinds), tuple(items), tuple(findings), tuple(facts))
+
+
+def vip_listeners(topology: Topology) -> list[Listener]:
+    """Every service of every declared VIP, as the listeners to probe from the controller."""
+    mail = topology.mail
+    out = []
+    for vip in topology.vips:
+        for service in vip.services:
+            if service not in SERVICE_LISTENERS:
+                continue
+            kind, port, name_key = SERVICE_LISTENERS[service]
+            name = getattr(mail, name_key) if mail is not None else ""
+            out.append(Listener(vip.address, port, kind, name))
+    return out
+
+
+def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = True, ca_file: str | None = None,
+               timeout: float = PROBE_TIMEOUT, prober: Prober = probe_listeners,
+               ) -> tuple[list[Finding], list[dict[str, Any]]]:
+    """What needs more than one host: VIP holders over every member's ``ip -j addr``, and (``probe``)
+    each VIP service probed from this machine. Returns (findings, facts)."""
+    table = all_kinds()
+    findings: list[Finding] = []
+    facts: list[dict[str, Any]] = []
+    given = {h.host: i for h in hosts for i in h.items if i.kind == VIP_KIND and i.usable}
+    if given and topology.vips:
+        raw = {host: item.text for host, item in given.items()}
+        found, report = _judge_kind(table[VIP_KIND], "", list(given.values()), InspectOptions(
+            policy=topology.policy_for(None), topology=topology), raw=raw, source="vip-holders of " + ", ".join(given))
+        findings.extend(found)
+        if report is not None:
+            facts.append(report)
+    listeners = vip_listeners(topology) if probe else []
+    if listeners:
+        records = prober(listeners, ca_file, timeout)
+        kind = table[LISTENER_KIND]
+        options = InspectOptions(policy=topology.policy_for(None), topology=topology)
+        try:
+            report = kind.inspect_raw(records, "VIP listeners from the controller", options,
+                                      "tier3 probe from the controller")
+        except Tier3Error as exc:  # a probe record that does not parse is a bug of ours, not the site's
+            raise AssertionError(f"tier3.probe gave records its parser refuses: {exc.one_line()}") from exc
+        findings.extend(Finding.from_dict(f) for f in report.pop("findings"))
+        facts.append(report)
+    return findings, facts
+
+
+def unanswered(host: str, why: str) -> Finding:
+    """The ``error`` finding of a host that gave no evidence at all (unreachable, the module failed)."""
+    return evidence_error(host, host, f"{host} gave no evidence: {why}",
+                          "reach the host (ansible HOST -m ping) and run tier3 check again")
+
+
+def checks_run(hosts: Sequence[HostCheck], probed: bool) -> list[Check]:
+    """Every rule that judged something here, for the report's list of checks."""
+    kinds = {k for h in hosts for k in h.kinds} | ({LISTENER_KIND} if probed else set())
+    return [Check(r.id, r.title, r.severity) for k in sorted(kinds) for r in rules_for(k)]
+
+
+def check_report(hosts: Sequence[HostCheck], site_findings: Sequence[Finding], *, source: str,
+                 probed: bool, extra_findings: Sequence[Finding] = ()) -> Report:
+    """The report of one ``tier3 check`` run: findings worst first, and every evidence item with its hash."""
+    findings = [f for h in hosts for f in h.findings] + list(site_findings) + list(extra_findings)
+    report = build_report(findings, title="tier3 check: the live hosts against the rules and the inventory",
+                          source=source, checks=checks_run(hosts, probed))
+    return dataclasses.replace(report, evidence=tuple(manifest([i for h in hosts for i in h.items])),
+                               generated_at=utc_now())
