@@ -21,11 +21,13 @@ demo: setup
 	ansible-playbook -i inventory/lab playbooks/lab.yml
 	ansible-playbook -i inventory/lab playbooks/site.yml --check --diff
 	tier3 drill mx-failover -i inventory/lab --output $(REPORTS)/drills/mx-failover.json
+	tier3 check -i inventory/lab -o $(REPORTS)/check
 	tier3 validate inventory/lab --format json --output $(REPORTS)/findings.json
 	tier3 validate inventory/lab --format junit --output $(REPORTS)/findings.junit.xml
 	tier3 validate inventory/lab --format html --output $(REPORTS)/findings.html
 	@echo "demo: findings report written to $(CURDIR)/$(REPORTS)/findings.html (json, junit beside it)"
 	@echo "demo: mx-failover drill report written to $(CURDIR)/$(REPORTS)/drills/mx-failover.html (json beside it)"
+	@echo "demo: live check of the hosts written to $(CURDIR)/$(REPORTS)/check/check.html (json, junit beside it)"
 
 lint: setup
 	yamllint -s .

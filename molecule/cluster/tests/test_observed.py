@@ -55,7 +55,7 @@ def test_the_healthy_lab_passes_with_every_evidence_item_hashed(lab: Lab, tmp_pa
                          (m, "ip -j addr") for m in members}
     assert all(e["status"] == "ok" and SHA256.match(e["sha256"]) for e in report["evidence"]), report["evidence"]
     ran = {c["rule_id"] for c in report["checks"]}
-    assert {"T3-OBS-VRP-001", "T3-OBS-VRP-002", "T3-OBS-MAL-001", "T3-OBS-MAL-006", "T3-OBS-TLS-001",
+    assert {"T3-OBS-VRP-001", "T3-OBS-VRP-002", "T3-OBS-MAL-001", "T3-OBS-MAL-004", "T3-OBS-MAL-006", "T3-OBS-TLS-001",
             "T3-OBS-TLS-005"} <= ran
     for line in ("✓ mx1: postqueue; 1 item(s) read, 0 finding(s)", "✓ lb2: vip-holders; 1 item(s) read"):
         assert line in said
@@ -78,3 +78,31 @@ def test_a_vip_on_both_members_is_reported_as_split_brain(lab: Lab, tmp_path: Pa
     assert failed == [("T3-OBS-VRP-001", f"vip:{vip['name']}")], said
     assert sorted(report["findings"][0]["evidence"]["holders"]) == sorted([holder, other])
     assert holders(lab, vip["address"]) == [holder]
+
+
+GHOST = """\
+all:
+  children:
+    mx:
+      hosts:
+        ghost:
+          ansible_connection: tier3.dc.podman
+          ansible_host: tier3-lab-ghost
+          tier3_host:
+            site: lab
+            rack: lab-r01
+            power_supplies:
+              - {name: PSU1, pdu: lab-r01-pdu-a, capacity_watts: 500}
+              - {name: PSU2, pdu: lab-r01-pdu-b, capacity_watts: 500}
+"""
+
+
+def test_a_host_that_cannot_be_read_is_an_error_of_its_own_and_hides_no_other(tmp_path: Path) -> None:
+    extra = tmp_path / "ghost.yml"
+    extra.write_text(GHOST, encoding="utf-8")  # an MX declared with no container behind it
+    rc, report, said = check(tmp_path / "out", "-i", str(extra), "--no-probe")
+    assert rc == 2, said
+    failed = [(f["rule_id"], f["status"], f["subject"]) for f in report["findings"]]
+    assert failed == [("evidence", "error", "ghost")], said
+    assert "✗ ghost: tier3.dc.tier3_evidence failed" in said
+    assert {e["host"] for e in report["evidence"]} >= {"mx1", "mx2", "imap1", "imap2", "lb1", "lb2"}
