@@ -52,6 +52,7 @@ bench: setup
 	python bench/failover
 	python bench/smtp
 	python bench/converge --keep
+	python bench/evidence
 
 lab-down: setup
 	tier3 lab down

@@ -18,6 +18,8 @@ description:
   - No C(podman mount) per task. The container's file system is mounted only when a file must
     be copied (C(copy), C(template) with a change), not for every connection.
   - As root only (no C(remote_user) other than root), as the lab runs its containers.
+  - A container that does not exist or does not run makes the host unreachable (as a host that does not
+    answer on SSH), not a failed module.
 options:
   remote_addr:
     description: The name or ID of the container.
@@ -70,9 +72,14 @@ options:
 import shlex
 from typing import Any
 
+from ansible.errors import AnsibleConnectionFailure
 from ansible.module_utils.common.text.converters import to_native
 from ansible.plugins.connection import ConnectionBase, ensure_connect
 from ansible_collections.containers.podman.plugins.connection.podman import Connection as PodmanConnection
+
+PODMAN_OWN_ERROR = 125  # podman's exit status when podman itself failed (not the command in the container)
+# what podman says when the container is not there to run anything in
+NOT_THERE = (b"no such container", b"container state improper", b"can only create exec sessions on running containers")
 
 
 class Connection(PodmanConnection):  # type: ignore[misc]  # untyped base class
@@ -105,6 +112,8 @@ class Connection(PodmanConnection):  # type: ignore[misc]  # untyped base class
         if self.user:
             args.extend(("--user", self.user))
         rc, stdout, stderr = self._podman(args, shlex.split(to_native(cmd, errors="surrogate_or_strict")), in_data)
+        if rc == PODMAN_OWN_ERROR and any(said in stderr for said in NOT_THERE):
+            raise AnsibleConnectionFailure(f"container {self._container_id}: {to_native(stderr).strip()}")
         return int(rc), stdout, stderr
 
     def put_file(self, in_path: str, out_path: str) -> None:

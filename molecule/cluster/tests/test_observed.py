@@ -104,5 +104,6 @@ def test_a_host_that_cannot_be_read_is_an_error_of_its_own_and_hides_no_other(tm
     assert rc == 2, said
     failed = [(f["rule_id"], f["status"], f["subject"]) for f in report["findings"]]
     assert failed == [("evidence", "error", "ghost")], said
-    assert "✗ ghost: tier3.dc.tier3_evidence failed" in said
+    assert "✗ ghost: unreachable: Task failed: container tier3-lab-ghost" in said
+    assert "no such container" in report["findings"][0]["message"]
     assert {e["host"] for e in report["evidence"]} >= {"mx1", "mx2", "imap1", "imap2", "lb1", "lb2"}
