@@ -28,8 +28,10 @@ def check(report_dir: Path, *more: str) -> tuple[int, dict[str, Any], str]:
     proc = subprocess.run([str(TIER3), "check", "-i", str(ROOT / "inventory" / "lab"), "-o", str(report_dir), *more],
                           capture_output=True, text=True, timeout=300, cwd=ROOT,
                           env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")}, check=False)
-    report = json.loads((report_dir / "check.json").read_text(encoding="utf-8"))
-    return proc.returncode, report, proc.stdout + proc.stderr
+    said = proc.stdout + proc.stderr
+    written = report_dir / "check.json"
+    assert written.is_file(), f"tier3 check exited {proc.returncode} without a report:\n{said}"
+    return proc.returncode, json.loads(written.read_text(encoding="utf-8")), said
 
 
 def holders(lab: Lab, address: str) -> list[str]:
