@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tier3.lab.recipe import PACKAGES, Mirrors, Recipe, find_mirrors, load_recipe, read_apt_sources
+from tier3.lab.recipe import CACHED_ONLY, PACKAGES, Mirrors, Recipe, find_mirrors, load_recipe, read_apt_sources
 
 DEB822 = """\
 Types: deb
@@ -64,6 +64,13 @@ def test_packages_carry_what_the_baseline_installs() -> None:
     baseline = {"openssh-server", "chrony", "nftables", "unattended-upgrades", "python3-apt"}
     assert baseline <= set(PACKAGES)
     assert {"systemd-sysv", "dbus", "python3", "iproute2"} <= set(PACKAGES)
+
+
+def test_the_mail_stack_is_cached_not_installed_and_the_cache_is_in_the_tag() -> None:
+    assert set(CACHED_ONLY) <= set(PACKAGES), "debootstrap downloads what the image caches"
+    assert not {"openssh-server", "python3", "python3-apt"} & set(CACHED_ONLY)
+    files = {"build-rootfs.sh": b"x"}
+    assert Recipe("bookworm", PACKAGES, files, CACHED_ONLY).digest != Recipe("bookworm", PACKAGES, files).digest
 
 
 def test_mirrors_from_deb822() -> None:

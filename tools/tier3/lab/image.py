@@ -96,7 +96,7 @@ def ensure_image(podman: Podman, recipe: Recipe, steps: Steps, rebuild: bool = F
 def _debootstrap(recipe: Recipe, rootfs: Path, mirrors: Mirrors, log: Path) -> None:
     script = FILES / "build-rootfs.sh"
     argv = ["sh", str(script), recipe.suite, str(rootfs), mirrors.debian, mirrors.security,
-            ",".join(recipe.packages), str(FILES)]
+            ",".join(recipe.packages), str(FILES), ",".join(recipe.cached_only)]
     with log.open("w") as out:
         proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False)
     if proc.returncode != 0:

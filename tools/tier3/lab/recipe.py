@@ -25,13 +25,22 @@ PACKAGES: tuple[str, ...] = (
     "python3", "python3-apt",
     # roles/baseline (keep in sync with roles/baseline/vars/main.yml __baseline_packages)
     "openssh-server", "openssh-client", "chrony", "nftables", "unattended-upgrades", "apt-listchanges",
-    # the mail roles (keep in sync with each role's vars/main.yml __<role>_packages); the image
-    # disables their units (build-rootfs.sh): a host runs a service only once its role enables it
+    # the mail roles (keep in sync with each role's vars/main.yml __<role>_packages): downloaded
+    # with the rest, then left uninstalled (CACHED_ONLY)
     "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy",
     "opendkim", "opendkim-tools",
     # community.crypto on the hosts (python3-cffi-backend named: debootstrap does not resolve the
     # virtual python3-cffi-backend-api-* packages python3-cryptography depends on)
     "python3-cryptography", "python3-cffi-backend",
+)
+
+# Of PACKAGES, those the image keeps as .debs in apt's cache but does not install: the mail stack.
+# The first converge of a fresh lab then installs them, as on a fresh host (every role's install
+# task runs for real, and a role that needs a package another role installs fails in CI, not in
+# production), from the cache: no download. The lab's own peers get postfix's tools (smtp-sink,
+# smtp-source) from playbooks/lab.yml.
+CACHED_ONLY: tuple[str, ...] = (
+    "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy", "opendkim", "opendkim-tools",
 )
 
 
@@ -40,6 +49,7 @@ class Recipe:
     suite: str
     packages: tuple[str, ...]
     files: dict[str, bytes]  # name under files/ -> content
+    cached_only: tuple[str, ...] = ()  # of packages: in apt's cache, not installed
 
     @property
     def digest(self) -> str:
@@ -47,6 +57,7 @@ class Recipe:
         h = hashlib.sha256()
         h.update(f"suite={self.suite}\n".encode())
         h.update(("packages=" + ",".join(sorted(self.packages)) + "\n").encode())
+        h.update(("cached_only=" + ",".join(sorted(self.cached_only)) + "\n").encode())
         for name in sorted(self.files):
             h.update(f"file={name} {len(self.files[name])}\n".encode())
             h.update(self.files[name])
@@ -57,10 +68,11 @@ class Recipe:
         return f"{IMAGE_NAME}:{self.digest}"
 
 
-def load_recipe(files: Path = FILES, packages: tuple[str, ...] = PACKAGES, suite: str = SUITE) -> Recipe:
+def load_recipe(files: Path = FILES, packages: tuple[str, ...] = PACKAGES, suite: str = SUITE,
+                cached_only: tuple[str, ...] = CACHED_ONLY) -> Recipe:
     """The recipe as it is on disk now (every regular file under ``files``)."""
     contents = {p.relative_to(files).as_posix(): p.read_bytes() for p in sorted(files.rglob("*")) if p.is_file()}
-    return Recipe(suite, tuple(packages), contents)
+    return Recipe(suite, tuple(packages), contents, tuple(cached_only))
 
 
 @dataclass(frozen=True)
