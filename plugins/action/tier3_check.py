@@ -30,10 +30,9 @@ use_bundled()
 
 try:
     import tier3
-    from tier3.check import PROBE_TIMEOUT, HostCheck, check_report, judge_host, judge_site, unanswered
+    from tier3.check import PROBE_TIMEOUT, HostCheck, check_report, host_kinds, judge_host, judge_site, unanswered
     from tier3.errors import Tier3Error
     from tier3.evidence import items_from_answer, kinds_owed
-    from tier3.inspect import all_kinds
     from tier3.model import Finding, Severity, Status, Topology, blocking
     from tier3.report import format_text, writer
     from tier3.schema import load_inventory
@@ -60,14 +59,8 @@ def _topology(args: Mapping[str, Any], task_vars: Mapping[str, Any]) -> tuple[To
     return _TOPOLOGIES[paths], " + ".join(paths)
 
 
-def _kinds(given: Any) -> list[str]:
-    names = [] if given is None else [given] if isinstance(given, str) else list(given)
-    known = all_kinds()
-    unknown = [str(n) for n in names if n not in known or not known[str(n)].evidence]
-    if unknown:
-        hosts = ", ".join(k for k, v in known.items() if v.evidence)
-        raise Tier3Error("kinds", "", f"not a kind a host gives: {', '.join(unknown)}", hint=f"use some of {hosts}")
-    return [str(n) for n in names]
+def _kinds(given: Any) -> tuple[str, ...]:
+    return host_kinds([] if given is None else [given] if isinstance(given, str) else list(given), "kinds")
 
 
 def _summary(check: HostCheck) -> str:

@@ -67,9 +67,25 @@ def evidence_error(host: str, subject: str, message: str, hint: str, evidence: M
                    location=Location(host), hint=hint)
 
 
+def host_kinds(given: Iterable[Any], where: str) -> tuple[str, ...]:
+    """``given`` as kinds a host gives (a kind with evidence), once each; Tier3Error naming ``where`` else."""
+    known = [name for name, kind in all_kinds().items() if kind.evidence]
+    names = [str(n) for n in given]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise Tier3Error(where, "", f"not a kind a host gives: {', '.join(unknown)}",
+                         hint=f"use some of {', '.join(known)}")
+    return tuple(dict.fromkeys(names))
+
+
+def _refs(items: Sequence[EvidenceItem]) -> list[dict[str, Any]]:
+    """What a finding names of the items it rests on: each one's id and SHA-256."""
+    return [{"id": i.id, "sha256": i.sha256} for i in items]
+
+
 def _stamped(findings: Iterable[Finding], items: Sequence[EvidenceItem]) -> list[Finding]:
     """Each finding with the id and SHA-256 of the items it was judged on."""
-    said = [{"id": i.id, "sha256": i.sha256} for i in items]
+    said = _refs(items)
     return [dataclasses.replace(f, evidence={**f.evidence, "evidence_items": said}) for f in findings]
 
 
@@ -95,7 +111,7 @@ def _judge_kind(kind: Kind, host: str, items: Sequence[EvidenceItem], options: I
     except Tier3Error as exc:
         return [evidence_error(host, f"{host}:{kind.name}", f"{kind.name}: {exc.one_line()}",
                                exc.hint or "see the item's text in the evidence of this host",
-                               {"evidence_items": [{"id": i.id, "sha256": i.sha256} for i in items]})], None
+                               {"evidence_items": _refs(items)})], None
     findings = _stamped((Finding.from_dict(f) for f in report.pop("findings")), items)
     return findings, report
 
@@ -118,7 +134,7 @@ def judge_host(host: str, items: Sequence[EvidenceItem], kinds: Sequence[str], t
         problems = [p for p in map(_item_problem, mine) if p is not None]
         if problems:
             findings.extend(evidence_error(host, f"{host}:{name}", why, fix,
-                                           {"evidence_items": [{"id": i.id, "sha256": i.sha256} for i in mine]})
+                                           {"evidence_items": _refs(mine)})
                             for why, fix in problems)
             continue
         if name == VIP_KIND:

@@ -6,9 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from tier3.check import host_kinds
 from tier3.check.run import CheckOptions, inventory_paths, run_check
 from tier3.errors import Tier3Error
-from tier3.inspect import all_kinds
 from tier3.model import Severity, Status, blocking
 from tier3.report import writer
 from tier3.schema import load_inventory
@@ -64,17 +64,8 @@ def _say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def _host_kinds(given: list[str]) -> tuple[str, ...]:
-    known = [name for name, kind in all_kinds().items() if kind.evidence]
-    unknown = [k for k in given if k not in known]
-    if unknown:
-        raise Tier3Error("--kind", "", f"not a kind a host gives: {', '.join(unknown)}",
-                         hint=f"use some of {', '.join(known)}")
-    return tuple(dict.fromkeys(given))
-
-
 def run(args: argparse.Namespace) -> int:
-    kinds = _host_kinds(args.kind)
+    kinds = host_kinds(args.kind, "--kind")
     paths = inventory_paths(args.inventory)
     load_inventory(*paths)  # a bad inventory is exit 2 here, before any host is touched
     options = CheckOptions(inventory=paths, limit=args.limit, kinds=kinds, report_dir=args.output_dir,
