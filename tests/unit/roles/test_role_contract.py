@@ -9,8 +9,10 @@
 - Handlers are named ``<role> | <action>``, every notify names one, and a check runs before the
   reload or restart of the same service.
 - A template written where a service with a checker reads its configuration carries
-  ``validate:`` with that checker (``VALIDATED``). Postfix and Dovecot check their whole
-  configuration, not one file, so their templates notify a check handler instead (``CHECKED_AFTER``).
+  ``validate:`` with that checker (``VALIDATED``), in a ``template`` task or a file of a
+  ``tier3.dc.tier3_files`` task. Postfix and Dovecot check their whole configuration, not one file:
+  their files are checked together before they land (``validate_together`` of ``tier3_files``),
+  or notify a check handler after (``CHECKED_AFTER``).
 - Templates start with ``{{ ansible_managed | comment }}``; tasks/main.yml opens with the
   preflight and ends with verify.
 """
@@ -45,6 +47,7 @@ CHECKED_AFTER: dict[str, str] = {
     r"^/etc/dovecot/": "doveconf -n",
 }
 TEMPLATE_MODULES = ("ansible.builtin.template", "ansible.legacy.template", "template")
+FILES_MODULES = ("tier3.dc.tier3_files", "tier3_files")  # one task, many templates (files[].src)
 NESTED = ("block", "rescue", "always")
 
 
@@ -206,9 +209,17 @@ def test_a_check_handler_runs_before_the_reload_of_its_service(role: str) -> Non
 
 
 def template_tasks(role: str) -> Iterator[tuple[str, str, dict[str, Any], dict[str, Any]]]:
-    """(file, resolved dest, template args, task) for every template task of the role."""
+    """(file, resolved dest, template args, task) for every template task of the role, and every
+    file of its tier3_files tasks (the file's entry as the args)."""
     variables = {**defaults(role), **internal(role)}
     for where, task in tasks(role):
+        if many := next((m for m in FILES_MODULES if m in task), None):
+            entries = task[many].get("files") or []
+            assert isinstance(entries, list), f"{where}: {task.get('name')}: files: write the list out in the task"
+            for entry in entries:
+                if entry.get("state", "present") != "absent":
+                    yield where, resolve(str(entry.get("dest", "")), variables), entry, task
+            continue
         module = next((m for m in TEMPLATE_MODULES if m in task), None)
         if module is None:
             continue
@@ -232,8 +243,13 @@ def test_postfix_and_dovecot_configs_are_checked_after_writing(role: str) -> Non
     for where, dest, _args, task in template_tasks(role):
         for pattern, checker in CHECKED_AFTER.items():
             if re.search(pattern, dest):
+                many = next((task[m] for m in FILES_MODULES if m in task), {})
+                before = [c for c in (many.get("validate_together"), _args.get("validate")) if c]
+                if any(set(checker.split()) <= set(bare(c).split()) for c in before):
+                    continue  # checked before it lands
                 runs = [n for n in notified(task) if checker in commands.get(n, "")]
-                assert runs, f"{where}: {task.get('name')}: {dest} must notify a handler running {checker!r}"
+                assert runs, f"{where}: {task.get('name')}: {dest} must be checked with {checker!r} before it lands " \
+                             "(tier3_files validate_together) or notify a handler that runs it"
 
 
 def test_templates_start_with_ansible_managed(role: str) -> None:
