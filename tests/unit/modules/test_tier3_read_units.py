@@ -77,7 +77,8 @@ def read_on_localhost(tmp: Path, args: dict[str, Any]) -> dict[str, Any]:
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
     done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), "--check"], cwd=ROOT, env=env,
                           capture_output=True, text=True, check=False, timeout=120)
-    result: dict[str, Any] = json.loads(done.stdout[done.stdout.index("{"):])["plays"][0]["tasks"][0]["hosts"]["localhost"]
+    out = json.loads(done.stdout[done.stdout.index("{"):])
+    result: dict[str, Any] = out["plays"][0]["tasks"][0]["hosts"]["localhost"]
     return result
 
 
