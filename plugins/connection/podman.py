@@ -1,15 +1,15 @@
 # Copyright (c) 2026 tier3 contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""tier3.dc.podman: containers.podman.podman with pipelining, for the lab's systemd containers."""
+"""tier3.dc.podman: containers.podman.podman with pipelining and nsenter, for the lab's systemd containers."""
 
 from __future__ import annotations
 
 DOCUMENTATION = r"""
 name: podman
 author: tier3 contributors
-short_description: Run tasks in a Podman container with pipelining (one podman exec per module)
+short_description: Run tasks in a Podman container with pipelining and nsenter (one process per module)
 description:
-  - The C(containers.podman.podman) connection, with two changes that make a converge of many
+  - The C(containers.podman.podman) connection, with three changes that make a converge of many
     containers several times faster on a small machine.
   - Pipelining. The module is sent on the standard input of one C(podman exec --interactive)
     instead of being copied into the container and run by a second and third C(podman exec)

@@ -149,7 +149,7 @@ def host_vars(host: LabHost) -> dict[str, Any]:
 
 
 ALL_MAIN = {
-    # containers.podman.podman with pipelining (plugins/connection/podman.py): one podman exec per task
+    # containers.podman.podman with pipelining and nsenter (plugins/connection/podman.py): one process per task
     "ansible_connection": "tier3.dc.podman",
     "ansible_python_interpreter": "/usr/bin/python3",
     # containers share the machine's clock and may not set it: chronyd runs with -x
