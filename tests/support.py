@@ -3,17 +3,59 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
+
+import yaml
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 def load_redfish_mockups() -> ModuleType:
     """tests/fixtures/redfish/mockups.py (the Redfish variant builder), loaded by path."""
-    spec = importlib.util.spec_from_file_location("redfish_mockups", FIXTURES / "redfish" / "mockups.py")
+    return load_by_path("redfish_mockups", FIXTURES / "redfish" / "mockups.py")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+
+
+def load_by_path(name: str, path: Path) -> ModuleType:
+    """A Python file (a module, a plugin) loaded by its path, under ``name``, without importing its package."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None
     assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def localhost_play(name: str, tasks: list[dict[str, Any]], **play_vars: Any) -> str:
+    """One play on localhost (connection local, this interpreter, no facts) of ``tasks``, as YAML."""
+    return yaml.safe_dump([{"name": name, "hosts": "localhost", "gather_facts": False, "connection": "local",
+                            "vars": {"ansible_python_interpreter": sys.executable, **play_vars}, "tasks": tasks}],
+                          sort_keys=False)
+
+
+def run_playbook(playbook: Path, *extra: str, timeout: int = 300) -> tuple[subprocess.CompletedProcess[str],
+                                                                           dict[str, Any]]:
+    """ansible-playbook -i localhost, PLAYBOOK with this checkout's ansible.cfg and the JSON callback: the run and
+    its report (a -v run prints the config file's name before the JSON)."""
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+    done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), *extra], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False, timeout=timeout)
+    start = done.stdout.find("{")
+    assert start >= 0, f"no JSON report (rc {done.returncode}): {done.stdout}{done.stderr}"
+    report: dict[str, Any] = json.loads(done.stdout[start:])
+    return done, report
+
+
+def task_results(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The localhost result of each task of the report's first play, in order."""
+    return [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]]

@@ -36,16 +36,19 @@ description:
     verify.
   - Dovecot treats a client whose source address equals the server address as secured (no STARTTLS needed), so the
     connection leaves from O(source_address), 127.0.0.1 by default, towards the host's own address.
+  - O(probes) runs several probes in one call (one module run instead of one task per probe), in order; each entry
+    takes the options of the single form. A probe of the list that cannot connect or does not verify does not fail
+    the module; its entry in RV(probes) has C(failed=true) and the message the single form would fail with, and the
+    next probe runs. So a task with C(no_log) (for the passwords) can register the results and a later task without
+    it judge them and say why.
 options:
   protocol:
-    description: What to speak.
+    description: What to speak. Required unless O(probes) is given.
     type: str
-    required: true
     choices: [imaps, imap, lmtp, tls, doveadm, auth]
   host:
-    description: Address to connect to; for O(protocol=auth) the path of the auth socket.
+    description: Address to connect to; for O(protocol=auth) the path of the auth socket. Required with O(protocol).
     type: str
-    required: true
   port:
     description: TCP port (not for O(protocol=auth)).
     type: int
@@ -70,6 +73,30 @@ options:
     description: Seconds for each network operation.
     type: float
     default: 10
+  probes:
+    description:
+      - Several probes, run one after the other in one call; the results are RV(probes), in the same order.
+      - Each entry has the options of the single form, with the same defaults (an entry inherits nothing from the
+        top level). Not with O(protocol) or O(host).
+    type: list
+    elements: dict
+    suboptions:
+      protocol:
+        description: As O(protocol).
+        type: str
+        required: true
+        choices: [imaps, imap, lmtp, tls, doveadm, auth]
+      host:
+        description: As O(host).
+        type: str
+        required: true
+      port: {description: As O(port)., type: int, default: 0}
+      server_name: {description: "As O(server_name) (defaults to O(probes[].host))."}
+      ca_file: {description: As O(ca_file)., type: path}
+      source_address: {description: As O(source_address)., type: str, default: 127.0.0.1}
+      user: {description: As O(user)., type: str}
+      password: {description: As O(password)., type: str}
+      timeout: {description: As O(timeout)., type: float, default: 10}
 attributes:
   check_mode:
     support: full
@@ -91,6 +118,24 @@ EXAMPLES = r"""
     user: alice@lab.tier3.test
     password: "{{ vault_tier3_mail_alice }}"
   no_log: true
+
+# Several probes in one call; no_log hides the whole result, so a second task judges it (and shows why)
+- name: IMAPS login, IMAP STARTTLS and LMTP in one call
+  tier3_dovecot_probe:
+    probes:
+      - {protocol: imaps, host: 10.89.30.21, port: 993, ca_file: /etc/tier3/pki/ca.crt,
+         user: alice@lab.tier3.test, password: "{{ vault_tier3_mail_alice }}"}
+      - {protocol: imap, host: 10.89.30.21, port: 143, ca_file: /etc/tier3/pki/ca.crt}
+      - {protocol: lmtp, host: 10.89.30.21, port: 24, ca_file: /etc/tier3/pki/ca.crt}
+  register: probed
+  no_log: true
+
+- name: Each probe answered, and the IMAPS login succeeded
+  ansible.builtin.assert:
+    that:
+      - probed.probes | selectattr('failed') | list | length == 0
+      - probed.probes[0].login
+    fail_msg: "{{ probed.probes | selectattr('failed') | map(attribute='msg') | list }}"
 """
 
 RETURN = r"""
@@ -133,6 +178,24 @@ authenticated:
   description: Whether the doveadm server accepted O(password) (doveadm).
   type: bool
   returned: when O(protocol=doveadm), the server asked for it and a password is given
+auth_answer:
+  description: The doveadm server's answer to the authentication (C(+) accepted) (doveadm).
+  type: str
+  returned: when RV(authenticated) is
+probes:
+  description:
+    - One record per entry of O(probes), in order - the keys the single form returns for that protocol (RV(tls),
+      RV(capabilities), RV(login), ...), and C(protocol), C(host), C(port), C(failed), C(msg).
+    - C(failed) is true when the probe could not connect, the certificate did not verify or the dialogue broke off;
+      C(msg) then says why (the message the single form fails with), and is empty otherwise.
+  type: list
+  elements: dict
+  returned: when O(probes) is given
+  sample:
+    - {protocol: imaps, host: 10.89.30.21, port: 993, failed: false, msg: "",
+       tls: {version: TLSv1.3, cipher: TLS_AES_256_GCM_SHA384}, capabilities: [AUTH=PLAIN, IMAP4rev1], login: true}
+    - {protocol: lmtp, host: 10.89.30.21, port: 24, failed: true,
+       msg: "lmtp 10.89.30.21:24: [Errno 111] Connection refused"}
 """
 
 
@@ -308,29 +371,52 @@ PROBES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def main() -> None:
-    module = AnsibleModule(
-        argument_spec={
-            "protocol": {"type": "str", "required": True, "choices": list(PROBES)},
-            "host": {"type": "str", "required": True},
-            "port": {"type": "int", "default": 0},
-            "server_name": {"type": "str"},
-            "ca_file": {"type": "path"},
-            "source_address": {"type": "str", "default": "127.0.0.1"},
-            "user": {"type": "str"},
-            "password": {"type": "str", "no_log": True},
-            "timeout": {"type": "float", "default": 10},
-        },
-        supports_check_mode=True,
-    )
-    params = dict(module.params)
+PROBE_OPTIONS: dict[str, dict[str, Any]] = {
+    "protocol": {"type": "str", "choices": list(PROBES)},
+    "host": {"type": "str"},
+    "port": {"type": "int", "default": 0},
+    "server_name": {"type": "str"},
+    "ca_file": {"type": "path"},
+    "source_address": {"type": "str", "default": "127.0.0.1"},
+    "user": {"type": "str"},
+    "password": {"type": "str", "no_log": True},
+    "timeout": {"type": "float", "default": 10},
+}
+
+
+def run_probe(options: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """One probe: what it returned, and "" or the message it failed with (cannot connect, does not verify)."""
+    params = dict(options)
     params["server_name"] = params["server_name"] or params["host"]
     try:
-        result = PROBES[params["protocol"]](params)
+        return PROBES[params["protocol"]](params), ""
     except ssl.SSLCertVerificationError as exc:
-        module.fail_json(msg=f"{params['host']}:{params['port']}: certificate does not verify: {exc.verify_message}")
+        return {}, f"{params['host']}:{params['port']}: certificate does not verify: {exc.verify_message}"
     except (OSError, imaplib.IMAP4.error, smtplib.SMTPException) as exc:
-        module.fail_json(msg=f"{params['protocol']} {params['host']}:{params['port']}: {exc}")
+        return {}, f"{params['protocol']} {params['host']}:{params['port']}: {exc}"
+
+
+def main() -> None:
+    entry = {name: dict(spec) for name, spec in PROBE_OPTIONS.items()}
+    entry["protocol"]["required"] = True
+    entry["host"]["required"] = True
+    module = AnsibleModule(
+        argument_spec={**PROBE_OPTIONS, "probes": {"type": "list", "elements": "dict", "options": entry}},
+        required_one_of=[("protocol", "probes")],
+        required_together=[("protocol", "host")],
+        mutually_exclusive=[("probes", "protocol"), ("probes", "host")],
+        supports_check_mode=True,
+    )
+    if module.params["probes"] is not None:
+        records = []
+        for options in module.params["probes"]:
+            result, error = run_probe(options)
+            records.append({"protocol": options["protocol"], "host": options["host"], "port": options["port"],
+                            "failed": bool(error), "msg": error, **result})
+        module.exit_json(changed=False, probes=records)
+    result, error = run_probe(module.params)
+    if error:
+        module.fail_json(msg=error)
     module.exit_json(changed=False, **result)
 
 

@@ -4,29 +4,16 @@ a recycled one. molecule/cluster runs every task of the lab through the connecti
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from support import ROOT, load_by_path
 
-
-def load() -> ModuleType:
-    path = ROOT / "plugins" / "connection" / "podman.py"
-    spec = importlib.util.spec_from_file_location("tier3_podman_connection", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-PODMAN = load()
+PODMAN = load_by_path("tier3_podman_connection", ROOT / "plugins" / "connection" / "podman.py")
 # CapBnd of a lab container's init (tier3-lab-mx1: podman's default set plus NET_ADMIN, NET_RAW,
 # LINUX_IMMUTABLE, AUDIT_WRITE), as /proc/PID/status prints it
 LAB_STATUS = "Name:\tsystemd\nCapInh:\t0000000000000000\nCapBnd:\t00000000a00437fb\nCapAmb:\t0000000000000000\n"

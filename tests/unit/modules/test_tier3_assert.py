@@ -4,31 +4,19 @@ evaluated, bad checks refused. About 3 s."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-ROOT = Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+from support import localhost_play, run_playbook, task_results
 
 
-def run(tmp: Path, checks_per_task: list[Any], *extra: str) -> list[dict[str, Any]]:
+def run(tmp: Path, checks_per_task: list[Any]) -> list[dict[str, Any]]:
     tasks = [{"name": f"task {n}", "tier3.dc.tier3_assert": {"checks": checks}, "ignore_errors": True}
              for n, checks in enumerate(checks_per_task)]
     playbook = tmp / "assert.yml"
-    playbook.write_text(yaml.safe_dump([{"name": "Assert", "hosts": "localhost", "gather_facts": False,
-                                         "connection": "local", "vars": {"data": {"x": 1}}, "tasks": tasks}]),
-                        encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), *extra], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False, timeout=120)
-    out = json.loads(done.stdout[done.stdout.index("{"):])
-    return [t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]]
+    playbook.write_text(localhost_play("Assert", tasks, data={"x": 1}), encoding="utf-8")
+    _, report = run_playbook(playbook)
+    return task_results(report)
 
 
 def test_every_failure_is_reported_and_only_evaluated_checks_are_templated(tmp_path: Path) -> None:

@@ -6,33 +6,22 @@ About 10 s."""
 from __future__ import annotations
 
 import json
-import os
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+from support import localhost_play, run_playbook, task_results
 
 
 def play(tmp: Path, tasks: list[dict[str, Any]], *extra: str) -> list[dict[str, Any]]:
     """Run ``tasks`` on localhost; the result of each task, in order."""
     playbook = tmp / "files.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "name": "Files", "hosts": "localhost", "gather_facts": False, "connection": "local",
-        "vars": {"ansible_python_interpreter": sys.executable, "greeting": "hello"},
-        "tasks": [{**t, "ignore_errors": True} for t in tasks]}], sort_keys=False), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-           "ANSIBLE_NOCOLOR": "1"}
-    done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), *extra], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False, timeout=120)
-    out = json.loads(done.stdout[done.stdout.index("{"):])  # -v prints the config file's name first
-    return [t["hosts"]["localhost"] for t in out["plays"][0]["tasks"]]
+    playbook.write_text(localhost_play("Files", [{**t, "ignore_errors": True} for t in tasks], greeting="hello"),
+                        encoding="utf-8")
+    _, report = run_playbook(playbook, *extra)
+    return task_results(report)
 
 
 def files_task(**args: Any) -> dict[str, Any]:

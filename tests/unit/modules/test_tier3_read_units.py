@@ -5,21 +5,13 @@ lab container (this machine runs no systemd; molecule/cluster runs the module ag
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import json
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[3]
-ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
+from support import ROOT, load_by_path, localhost_play, run_playbook, task_results
 
 # `systemctl show --property=Id,LoadState,ActiveState,UnitFileState,NeedDaemonReload -- ...` in tier3-lab-mx1
 RECORDED_SHOW = """\
@@ -56,30 +48,15 @@ NeedDaemonReload=yes
 RECORDED_UNITS = ["ssh.service", "nosuch.service", "apt-daily.timer", "systemd-journald.service", "postfix@-.service"]
 
 
-def load(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, ROOT / "plugins" / "modules" / f"{name}.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-UNITS = load("tier3_units")
+UNITS = load_by_path("tier3_units", ROOT / "plugins" / "modules" / "tier3_units.py")
 
 
 def read_on_localhost(tmp: Path, args: dict[str, Any]) -> dict[str, Any]:
     playbook = tmp / "read.yml"
-    playbook.write_text(yaml.safe_dump([{
-        "name": "Read", "hosts": "localhost", "gather_facts": False, "connection": "local",
-        "vars": {"ansible_python_interpreter": sys.executable},
-        "tasks": [{"name": "read", "tier3.dc.tier3_read": args, "ignore_errors": True}]}]), encoding="utf-8")
-    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json"}
-    done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", "localhost,", str(playbook), "--check"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False, timeout=120)
-    out = json.loads(done.stdout[done.stdout.index("{"):])
-    result: dict[str, Any] = out["plays"][0]["tasks"][0]["hosts"]["localhost"]
-    return result
+    playbook.write_text(localhost_play("Read", [{"name": "read", "tier3.dc.tier3_read": args, "ignore_errors": True}]),
+                        encoding="utf-8")
+    _, report = run_playbook(playbook, "--check")
+    return task_results(report)[0]
 
 
 def test_read_waits_runs_and_stats_in_one_call_even_in_check_mode(tmp_path: Path) -> None:

@@ -23,13 +23,15 @@ def good_cert(ca: ThrowawayCA) -> Issued:
 
 @pytest.fixture
 def mail_server(good_cert: Issued) -> Iterator[StartServer]:
-    """``mail_server(protocol, cert=, oldest=TLSv1_2, tls=True, auth_before_tls=False, refuse=False)``: started."""
+    """``mail_server(protocol, cert=, oldest=TLSv1_2, tls=True, auth_before_tls=False, refuse=False,
+    proxy_protocol=False)``: started."""
     started: list[MailServer] = []
 
     def start(protocol: str, *, cert: Issued | None = None, oldest: ssl.TLSVersion = ssl.TLSVersion.TLSv1_2,
-              tls: bool = True, auth_before_tls: bool = False, refuse: bool = False) -> MailServer:
+              tls: bool = True, auth_before_tls: bool = False, refuse: bool = False,
+              proxy_protocol: bool = False) -> MailServer:
         context = server_context(cert or good_cert, oldest) if tls else None
-        server = MailServer(protocol, context, auth_before_tls, refuse).start()
+        server = MailServer(protocol, context, auth_before_tls, refuse, proxy_protocol).start()
         started.append(server)
         return server
 

@@ -11,6 +11,10 @@ speak, per protocol:
 - imap: ``* OK [CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED] ...`` (``AUTH=PLAIN`` and no
   LOGINDISABLED with ``auth_before_tls``); CAPABILITY, STARTTLS, LOGOUT.
 - imaps: the handshake first, then ``* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ...``.
+
+With ``proxy_protocol`` a server first reads a PROXY protocol v2 header (as Postfix's
+``smtpd_upstream_proxy_protocol = haproxy`` listeners do), records the client it names in ``proxied``, and
+closes a connection that does not start with one, before any greeting.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import datetime as dt
 import ipaddress
 import socket
 import ssl
+import struct
 import threading
 import warnings
 from collections.abc import Callable
@@ -33,6 +38,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 SERVICE_NAME = "mail.test.invalid"
 HOST = "127.0.0.1"
 IO_TIMEOUT = 5.0
+PROXY_V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,16 @@ def server_context(issued: Issued, oldest: ssl.TLSVersion = ssl.TLSVersion.TLSv1
     return context
 
 
+def _exactly(sock: socket.socket, count: int) -> bytes | None:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 class _Lines:
     def __init__(self, sock: socket.socket) -> None:
         self.sock, self.buffer = sock, b""
@@ -130,9 +146,11 @@ class MailServer:
     tls: ssl.SSLContext | None
     auth_before_tls: bool = False
     refuse: bool = False  # greet with 554 (Postfix when it will not serve: "no SMTP service here")
+    proxy_protocol: bool = False  # a PROXY v2 header before anything else, or the connection is closed
     port: int = 0
     connections: int = 0
     handshakes: list[str] = field(default_factory=list)  # the version of each completed handshake
+    proxied: list[tuple[str, int]] = field(default_factory=list)  # the source each PROXY v2 header named
 
     def start(self) -> MailServer:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -182,9 +200,23 @@ class MailServer:
         self.handshakes.append(tls.version() or "")
         return tls
 
+    def _proxy_header(self, conn: socket.socket) -> bool:
+        """Read a PROXY v2 header (PROXY command, TCP over IPv4) and record the source it names."""
+        head = _exactly(conn, 16)
+        if head is None or head[:12] != PROXY_V2_SIGNATURE or head[12:14] != bytes([0x21, 0x11]):
+            return False
+        (length,) = struct.unpack("!H", head[14:16])
+        addresses = _exactly(conn, length)
+        if addresses is None or length < 12:
+            return False
+        self.proxied.append((socket.inet_ntoa(addresses[:4]), struct.unpack("!H", addresses[8:10])[0]))
+        return True
+
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(IO_TIMEOUT)
         try:
+            if self.proxy_protocol and not self._proxy_header(conn):
+                return
             if self.protocol in ("smtp", "lmtp"):
                 self._smtp(conn)
             else:
