@@ -292,7 +292,7 @@ def _attributes(item: Wanted, now: os.stat_result) -> list[str]:
 
 
 def compare(item: Wanted) -> None:
-    """Fill item.changes (and item.before) from what the host has now; reads only."""
+    """Fill item.changes (and item.before) from what the host has now (item.uid, item.gid resolved); reads only."""
     try:
         now = os.lstat(item.path)
     except FileNotFoundError:
@@ -301,7 +301,6 @@ def compare(item: Wanted) -> None:
     if item.state == "absent":
         item.changes = ["exists"]
         return
-    ids(item)
     if item.kind == "directory":
         if not stat.S_ISDIR(now.st_mode):
             raise Refused(f"{item.path}: exists and is not a directory (fix: move it away; nothing was changed)")
@@ -423,9 +422,9 @@ def main() -> None:
     try:
         items = wanted_items(module.params)
         for item in items:
+            if item.state == "present":
+                ids(item)  # before compare: its owner and group are compared by id
             compare(item)
-            if item.state == "present" and item.changes:
-                ids(item)
         check_new(items, module.params["validate_together"], module.params["strict_validate"])
         if not module.check_mode:
             for item in items:
