@@ -20,7 +20,7 @@ PLUGINS = ROOT / "plugins"
 
 LAYERS: dict[str, int] = {
     "model": 0,
-    "schema": 1, "parsers": 1,
+    "schema": 1, "parsers": 1, "availability": 1,
     "rules": 2,
     "report": 3, "lab": 3, "bmc": 3, "probe": 3, "firewall": 3, "archive": 3,
     "inspect": 4, "validate": 4, "evidence": 4, "check": 4, "audit": 4, "drill": 4,

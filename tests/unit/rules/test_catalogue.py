@@ -64,6 +64,8 @@ def test_catalogue_ids_are_the_fixed_ones_other_engineers_code_against() -> None
         + [f"T3-NET-00{i}" for i in range(4, 7)]  # physical failure domains
         + [f"T3-PWR-00{i}" for i in range(6, 9)]
         + [f"T3-STO-00{i}" for i in range(6, 9)]
+        + ["T3-NET-007", "T3-NET-008", "T3-NET-009", "T3-NET-010"]  # internet uplinks
+        + ["T3-AVL-001", "T3-AVL-002"]  # what the design can promise against tier3_targets
     )
     declared = [r.id for r in RULES.values() if r.scope is Scope.DECLARED]
     assert sorted(declared) == sorted(expected)

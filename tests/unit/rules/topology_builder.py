@@ -17,7 +17,11 @@ PDU's feed ``fra1-a max_watts=3000``, a supply ``r1-a:500 outlet=3``, a bond mem
 ``eth0@sw1 port=Ethernet1/1 card=nic1``, a LUN path ``sdc@san-a hba=hba1 controller=spa``. A LUN is
 a list of paths or {paths, wwid, shared}; its WWID defaults to one of its own (host and index).
 
-A site may take ``depends_on: {SERVICE: OTHER_SITE}``; a load is a number or {load, site_loss_load}.
+A site may take ``depends_on: {SERVICE: OTHER_SITE}`` and ``uplinks: {NAME: "CARRIER@LANDS_ON entry=ENTRY
+circuit=ID"}`` (an uplink's entry defaults to one of its own, ``NAME-entry``; the default sites declare
+none, so the uplink rules do not judge them); a load is a number or {load, site_loss_load}.
+``targets`` ({SERVICE: {availability: FRACTION, rto_seconds: S}}) are tier3_targets, computed with the
+built-in reliability figures.
 """
 
 from __future__ import annotations
@@ -44,7 +48,9 @@ from tier3.model import (
     Site,
     SiteDependency,
     Switch,
+    Target,
     Topology,
+    Uplink,
     Vip,
     VipMember,
 )
@@ -95,6 +101,13 @@ def _path(text: str) -> MultipathPath:
     return MultipathPath(device, fabric, hba=extras.get("hba", ""), controller=extras.get("controller", ""))
 
 
+def _uplink(name: str, site: str, text: str, location: Location) -> Uplink:
+    head, extras = _extras(text)
+    carrier, lands_on = head.split("@", 1)
+    return Uplink(name, site, carrier, lands_on, extras.get("entry", f"{name}-entry"), extras.get("circuit", ""),
+                  location)
+
+
 def _sites(spec: dict[str, Any] | None) -> tuple[Site, ...]:
     merged: dict[str, dict[str, Any]] = {name: dict(value) for name, value in DEFAULT_SITES.items()}
     for name, value in (spec or {}).items():
@@ -128,6 +141,10 @@ def _sites(spec: dict[str, Any] | None) -> tuple[Site, ...]:
                 depends_on=tuple(
                     SiteDependency(service, other, Location(ALL_VARS, f"{key}.depends_on[{k}]"))
                     for k, (service, other) in enumerate((s.get("depends_on") or {}).items())
+                ),
+                uplinks=tuple(
+                    _uplink(u, name, text, Location(ALL_VARS, f"{key}.uplinks[{k}]"))
+                    for k, (u, text) in enumerate((s.get("uplinks") or {}).items())
                 ),
             )
         )
@@ -241,4 +258,9 @@ def build(case: dict[str, Any]) -> Topology:
                     load.get("site_loss_load") if isinstance(load, dict) else None)
         for group, load in (case.get("loads") or {}).items()
     )
-    return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, loads=loads, source="inventory/test")
+    targets = tuple(
+        Target(service, t.get("availability"), t.get("rto_seconds"), Location(ALL_VARS, f"tier3_targets.{service}"))
+        for service, t in (case.get("targets") or {}).items()
+    )
+    return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, loads=loads, source="inventory/test",
+                    targets=targets)

@@ -104,6 +104,14 @@ TABLE: list[tuple[str, dict[str, Any], int]] = [
     ("site", {"name": "fra1", "racks": [{"name": "r1", "pdus": [{"name": "p", "feed": "a"}]}]}, 0),
     ("site", {"name": "-fra1", "racks": [{"name": "r1", "pdus": [{"name": "p"}]}]}, 2),
     ("site", {"name": "fra1\n"}, 0),  # cerberus appends '$' to the pattern: a trailing newline matches
+    ("site", {"name": "fra1", "uplinks": [
+        {"name": "fra1-inet1", "carrier": "Carrier-A", "lands_on": "fra1-fw1", "entry": "fra1-entry-north"},
+        {"name": "fra1-inet2", "carrier": "Carrier B", "lands_on": "fra1-rtr2", "entry": "south", "circuit": ""}]}, 0),
+    ("site", {"name": "fra1", "uplinks": [{"name": "fra1-inet1", "lands_on": "fra1-fw1", "entry": "n"}]}, 1),
+    ("site", {"name": "fra1", "uplinks": [{"name": "-inet", "carrier": "", "lands_on": None, "entry": 3}]}, 4),
+    ("site", {"name": "fra1", "uplinks": [
+        {"name": "i", "carrier": "A", "lands_on": "fw", "entry": "n", "circuit": 100234, "duct": "n"}]}, 2),
+    ("site", {"name": "fra1", "uplinks": {"name": "fra1-inet1"}}, 1),
     ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [], "services": ["smtp", "lmtp"]}, 0),
     ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [], "services": ["pop3", ""]}, 2),
     ("vip", {"name": "v", "address": "a", "network": "n", "vrid": 5, "members": [], "services": "smtp"}, 1),

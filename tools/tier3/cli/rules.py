@@ -53,8 +53,9 @@ def _table(rules: list[Rule]) -> None:
     table = Table(title=f"tier3 rules ({len(rules)})")
     for column in ("id", "scope", "severity", "category", "title", "controls"):
         table.add_column(column, no_wrap=column in ("id", "scope", "severity"),
-                         overflow="fold" if column == "controls" else "ellipsis", min_width=12 if column == "controls"
-                         else None)
+                         overflow="fold" if column in ("controls", "category") else "ellipsis",
+                         min_width=12 if column == "controls" else None,
+                         max_width=10 if column == "category" else None)  # "availability" folds at 80 columns
     for rule in rules:
         table.add_row(rule.id, rule.scope.value, rule.severity.value, rule.category.value, rule.title,
                       "\n".join(rule.controls))

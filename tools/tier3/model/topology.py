@@ -86,6 +86,24 @@ class SiteDependency:
 
 
 @dataclass(frozen=True)
+class Uplink:
+    """An internet circuit of a site: who carries it, what it lands on, where it enters the building.
+
+    ``lands_on`` is a firewall pair member (a host of the inventory) or a router that is not a host;
+    mail from the internet enters the site only through an uplink that is up and lands on a device
+    that is up (tier3.availability).
+    """
+
+    name: str
+    site: str
+    carrier: str
+    lands_on: str
+    entry: str  # the building entry or duct the circuit comes in through
+    circuit: str = ""  # the carrier's circuit id, "" when not declared
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
 class Site:
     name: str
     feeds: tuple[Feed, ...] = ()
@@ -94,6 +112,7 @@ class Site:
     fabrics: tuple[Fabric, ...] = ()
     location: Location = NOWHERE
     depends_on: tuple[SiteDependency, ...] = ()
+    uplinks: tuple[Uplink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,6 +232,46 @@ class ServiceLoad:
 
 
 @dataclass(frozen=True)
+class Figure:
+    """A reliability figure: how often a component fails and how long its repair takes, in hours.
+
+    ``source`` says where the numbers come from (a built-in default's reference, or the inventory
+    key that overrode it).
+    """
+
+    mtbf_hours: float
+    mttr_hours: float
+    source: str = ""
+    location: Location = NOWHERE
+
+    @property
+    def unavailability(self) -> float:
+        """The steady-state probability that the component is down: MTTR / (MTBF + MTTR)."""
+        return self.mttr_hours / (self.mtbf_hours + self.mttr_hours)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """``tier3_reliability``: figures per component kind, overridden per site and per object
+    (``kind:name``, e.g. ``psu:fra1-mx1/PSU1``); lookups fall back object -> site -> kind -> built-in."""
+
+    kinds: dict[str, Figure] = field(default_factory=dict)
+    sites: dict[str, dict[str, Figure]] = field(default_factory=dict)
+    objects: dict[str, Figure] = field(default_factory=dict)
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Target:
+    """``tier3_targets.<service>``: the availability (a fraction, 0.99999) and RTO a service must reach."""
+
+    service: str
+    availability: float | None = None
+    rto_seconds: float | None = None
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
 class Topology:
     """Everything the redundancy rules look at, with lookups by name."""
 
@@ -227,6 +286,8 @@ class Topology:
     policy: dict[str, Any] = field(default_factory=dict)  # tier3_policy of group all (every host's default)
     mail: MailConfig | None = None  # tier3_mail, when declared
     drill: DrillTargets | None = None  # tier3_drill, when declared
+    reliability: Reliability = field(default_factory=Reliability)  # tier3_reliability (built-ins when absent)
+    targets: tuple[Target, ...] = ()  # tier3_targets, per mail service
 
     def policy_for(self, host: str | None = None) -> Policy:
         """The policy in force for ``host`` (its own tier3_policy, else the inventory's); the

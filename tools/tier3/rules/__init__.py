@@ -17,7 +17,18 @@ from typing import Any
 from tier3.errors import Tier3Error
 from tier3.model import Finding, Status, Topology
 from tier3.model.finding import utc_now
-from tier3.rules import capacity, network, observed, placement, power, security, sites, storage, vrrp  # noqa: F401  (register)
+from tier3.rules import (  # noqa: F401  (register)
+    availability,
+    capacity,
+    network,
+    observed,
+    placement,
+    power,
+    security,
+    sites,
+    storage,
+    vrrp,
+)
 from tier3.rules._registry import DECLARED_KIND, REGISTRY, Category, Context, Rule, Scope, Violation
 
 RULES: Mapping[str, Rule] = MappingProxyType(dict(sorted(REGISTRY.items())))

@@ -41,6 +41,7 @@ class Category(enum.StrEnum):
     MAIL = "mail"  # the mail services themselves: queues, replication, listeners answering
     TLS = "tls"  # TLS on the mail listeners: versions, certificates, AUTH before TLS
     DRILL = "drill"  # failover drills: what a killed node did to the mail streaming through the VIP
+    AVAILABILITY = "availability"  # what the declared design can promise: computed availability and RTO
 
 
 class Scope(enum.StrEnum):
@@ -61,6 +62,7 @@ PREFIXES: dict[Category, str] = {
     Category.MAIL: "MAL",
     Category.TLS: "TLS",
     Category.DRILL: "DRL",
+    Category.AVAILABILITY: "AVL",
 }
 RULE_ID = re.compile(r"^T3-(?P<obs>OBS-)?(?P<prefix>[A-Z]{3})-(?P<number>\d{3})$")
 # "FRAMEWORK:control", e.g. ISO27001:A.8.14, NIST-800-53:PE-9(1), HIPAA:164.308(a)(7)(ii)(C)

@@ -1,15 +1,18 @@
 """Network: every host bonded, every bond with two members on two switches of two failure domains and
-two NIC cards, no shared interface, one member per switch port."""
+two NIC cards, no shared interface, one member per switch port; every site that declares internet
+uplinks has two of them, from two carriers, through two building entries, onto two devices."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from tier3.model import Bond, Severity, Topology
-from tier3.rules._lookup import at, both, claimed_twice, key_of, names
+from tier3.model import Bond, Location, Severity, Site, Topology, Uplink
+from tier3.rules._lookup import at, both, claimed_twice, distinct, inventory_key, key_of, names
 from tier3.rules._registry import Category, Violation, rule
 
 NETWORK_CONTROLS = ("ISO27001:A.8.14", "SOC2:A1.2", "GDPR:32(1)(b)")
+# telecommunications services, alternate services without a shared single point of failure
+UPLINK_CONTROLS = (*NETWORK_CONTROLS, "NIST-800-53:CP-8", "NIST-800-53:CP-8(2)")
 
 
 def _interfaces(bond: Bond) -> list[str]:
@@ -206,3 +209,150 @@ def one_member_per_port(topology: Topology) -> Iterator[Violation]:
             hint=f"correct the port of {host.name} {member.interface} (or of {names(holders[:1] + holders[2:])}) "
             f"to the port it is cabled to on {switch}",
         )
+
+
+def _uplink_sites(topology: Topology, at_least: int) -> Iterator[Site]:
+    """The sites that declare ``at_least`` (one or more) uplinks: a site that declares none is not judged."""
+    return (s for s in topology.sites if len(s.uplinks) >= at_least)
+
+
+def _uplinks_evidence(site: Site) -> dict[str, object]:
+    return {"uplinks": {u.name: {"carrier": u.carrier, "entry": u.entry, "lands_on": u.lands_on,
+                                 "circuit": u.circuit or None} for u in site.uplinks}}
+
+
+def _uplinks_key(topology: Topology, site: Site) -> Location:
+    return key_of(site.location, "uplinks", inventory_key(topology, "tier3_sites"))
+
+
+def _blind(text: str) -> str:
+    """A carrier or entry as compared: case-blind, blanks collapsed (``Carrier A`` is ``carrier  a``)."""
+    return " ".join(text.split()).casefold()
+
+
+def _one(site: Site, attribute: Callable[[Uplink], str], blind: bool = True) -> str | None:
+    """The one value all of the site's uplinks share (as first spelt), or None when they differ."""
+    values = [attribute(u) for u in site.uplinks]
+    keys = {_blind(v) if blind else v for v in values}
+    return values[0] if len(keys) == 1 else None
+
+
+def _firewalls(topology: Topology, site: Site) -> list[str]:
+    """The firewall pair members of ``site``, each once, in declared order."""
+    return [m for m in distinct(m for p in topology.firewall_pairs for m in p.members)
+            if (host := topology.host(m)) is not None and host.site == site.name]
+
+
+def _other_device(topology: Topology, site: Site, used: str) -> str:
+    """Where else to land an uplink: the site's other firewall pair member(s), else any other device."""
+    others = [m for m in _firewalls(topology, site) if m != used]
+    return " or ".join(others) if others else "another firewall or router"
+
+
+@rule(
+    "T3-NET-007",
+    severity=Severity.HIGH,
+    category=Category.NETWORK,
+    title="site has at least two internet uplinks",
+    rationale="""Mail from the internet reaches a site only over its uplinks: one circuit is a single
+    point of failure, down with a carrier outage, a cut cable or a failed transceiver. Judged on
+    every site that declares at least one uplink (tier3_sites[].uplinks); a site that declares none
+    is not judged, its internet connectivity not being modelled (the availability model then starts
+    the inbound path at the firewall). A site with one uplink is blamed here only: the carrier,
+    entry and device rules (T3-NET-008..010) judge sites with two or more.""",
+    controls=UPLINK_CONTROLS,
+    hint="declare a second uplink under tier3_sites[].uplinks, from another carrier, through another "
+    "building entry, landing on the other firewall of the site's pair",
+)
+def two_uplinks(topology: Topology) -> Iterator[Violation]:
+    for site in _uplink_sites(topology, 1):
+        if len(site.uplinks) >= 2:
+            continue
+        (uplink,) = site.uplinks
+        yield Violation(
+            f"site:{site.name}",
+            f"declares 1 uplink ({uplink.name}); needs at least 2",
+            _uplinks_evidence(site),
+            _uplinks_key(topology, site),
+            hint=f"declare a second uplink of site {site.name} under tier3_sites[].uplinks: from another carrier "
+            f"than {uplink.carrier}, through another entry than {uplink.entry}, landing on "
+            f"{_other_device(topology, site, uplink.lands_on)} (not {uplink.lands_on})",
+        )
+
+
+def _all_on_one(
+    topology: Topology, attribute: Callable[[Uplink], str], blind: bool,
+    say: Callable[[Site, str, str], tuple[str, str]],
+) -> Iterator[Violation]:
+    """Sites of two or more uplinks that all share one carrier, entry or device: ``say(site, listed,
+    value)`` gives the message and the hint ({uplinks} in the hint: the uplinks' names)."""
+    for site in _uplink_sites(topology, 2):
+        value = _one(site, attribute, blind=blind)
+        if value is None:
+            continue
+        uplinks = [u.name for u in site.uplinks]
+        message, hint = say(site, f"{names(uplinks)} {both(len(uplinks))}", value)
+        yield Violation(f"site:{site.name}", f"uplinks {message}", _uplinks_evidence(site),
+                        _uplinks_key(topology, site), hint=hint.replace("{uplinks}", names(uplinks)))
+
+
+@rule(
+    "T3-NET-008",
+    severity=Severity.HIGH,
+    category=Category.NETWORK,
+    title="site's uplinks come from at least two carriers",
+    rationale="""Two uplinks from the same carrier share its core, its peering and its outages (a
+    routing incident, an attack on its network, a botched maintenance): they fail together however
+    they are cabled. Carriers are compared case-blind, blanks collapsed (Carrier-A and carrier-a are
+    one); a reseller's circuit on another carrier's network is that carrier's. Judged on sites that
+    declare two or more uplinks (fewer: T3-NET-007; none: not judged). Independent of the entry and
+    device rules (T3-NET-009/010): each names a fault with its own fix.""",
+    controls=(*UPLINK_CONTROLS, "NIST-800-53:CP-8(3)"),
+    hint="order one of the site's uplinks from another carrier and update its carrier",
+)
+def two_carriers(topology: Topology) -> Iterator[Violation]:
+    yield from _all_on_one(topology, lambda u: u.carrier, True, lambda _site, listed, carrier: (
+        f"{listed} come from carrier {carrier}",
+        f"order one of {{uplinks}} from another carrier than {carrier} and update its carrier"))
+
+
+@rule(
+    "T3-NET-009",
+    severity=Severity.HIGH,
+    category=Category.NETWORK,
+    title="site's uplinks enter through at least two building entries",
+    rationale="""Two carriers through one duct are cut together by one excavator, one flooded
+    manhole or one fire in the entrance room: the building entry (and the duct from it to the
+    street) is a failure domain of its own, whoever's fibre runs in it. Entries are compared
+    case-blind, blanks collapsed. Judged on sites that declare two or more uplinks (fewer:
+    T3-NET-007; none: not judged); independent of the carrier and device rules (T3-NET-008/010).""",
+    controls=(*UPLINK_CONTROLS, "ISO27001:A.7.12"),
+    hint="bring one of the site's uplinks in through another building entry (a duct of its own) and update its "
+    "entry",
+)
+def two_entries(topology: Topology) -> Iterator[Violation]:
+    yield from _all_on_one(topology, lambda u: u.entry, True, lambda _site, listed, entry: (
+        f"{listed} enter through {entry}",
+        f"bring one of {{uplinks}} in through another building entry than {entry} (a duct of its own) and "
+        "update its entry"))
+
+
+@rule(
+    "T3-NET-010",
+    severity=Severity.HIGH,
+    category=Category.NETWORK,
+    title="site's uplinks land on at least two devices",
+    rationale="""Uplinks that all land on one firewall or router go down with that device, its
+    power or its reboot for an upgrade, whatever carriers bring them in: land them on two devices,
+    one on each member of the site's firewall pair. Devices are compared by name (lands_on: a
+    firewall pair member or a router that is not an inventory host). Judged on sites that declare two
+    or more uplinks (fewer: T3-NET-007; none: not judged); independent of the carrier and entry rules
+    (T3-NET-008/009).""",
+    controls=UPLINK_CONTROLS,
+    hint="land one of the site's uplinks on the other firewall of the site's pair and update its lands_on",
+)
+def two_landing_devices(topology: Topology) -> Iterator[Violation]:
+    yield from _all_on_one(topology, lambda u: u.lands_on, False, lambda site, listed, device: (
+        f"{listed} land on {device}",
+        f"move one of {{uplinks}} off {device} onto {_other_device(topology, site, device)} "
+        "and update its lands_on"))

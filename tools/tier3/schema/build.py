@@ -23,6 +23,7 @@ from tier3.model import (
     Site,
     SiteDependency,
     Switch,
+    Uplink,
     Vip,
     VipMember,
 )
@@ -56,6 +57,11 @@ def site(doc: dict[str, Any], file: str, key: str) -> Site:
         depends_on=tuple(
             SiteDependency(d["service"], d["site"], Location(file, f"{key}.depends_on[{i}]"))
             for i, d in enumerate(doc.get("depends_on") or ())
+        ),
+        uplinks=tuple(
+            Uplink(u["name"], name, u["carrier"], u["lands_on"], u["entry"], u.get("circuit", ""),
+                   Location(file, f"{key}.uplinks[{i}]"))
+            for i, u in enumerate(doc.get("uplinks") or ())
         ),
     )
 

@@ -6,6 +6,7 @@ reference checks run only on an inventory whose schema is clean (they need well-
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import gc
 import re
@@ -18,6 +19,7 @@ from tier3.errors import InventoryError
 from tier3.model import Location, Topology
 from tier3.model.topology import SERVICE_GROUPS
 from tier3.schema import build, compiled
+from tier3.schema.availability import AVAILABILITY_VARS, build_reliability, build_targets, check_availability
 from tier3.schema.errors import InventorySchemaErrors
 from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
 from tier3.schema.mail import MAIL_VARS, build_drill, build_mail, check_mail
@@ -36,7 +38,7 @@ TOPOLOGY_VARS: Final = {
     "tier3_load": "load",
 }
 # variables every host must see alike: set for all (group_vars/all), never for a group or a host
-INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS})
+INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *AVAILABILITY_VARS})
 _KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *INVENTORY_WIDE_VARS})  # never a misspelt tier3_host
 # T3-SEC-001: which BMC password values are vault references (see _vault_references)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -140,7 +142,10 @@ def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
         raise InventorySchemaErrors(shown, errors)
     topology = _build(raw, shown, globals_, host_docs, inventory_policy,
                       is_vaulted=lambda value: _vaulted(raw, everyone, all_layers, value, depth=8))
-    errors = check_references(topology, raw) + check_mail(topology)
+    topology, errors = _with_availability(topology, globals_)
+    if errors:
+        raise InventorySchemaErrors(shown, errors)
+    errors = check_references(topology, raw) + check_mail(topology) + check_availability(topology)
     if errors:
         raise InventorySchemaErrors(shown, errors)
     return LoadedInventory(topology, tuple(raw.notes))
@@ -180,6 +185,23 @@ def _build(
     )
 
 
+def _with_availability(
+    topology: Topology, globals_: dict[str, Sourced | None]
+) -> tuple[Topology, list[InventoryError]]:
+    """The topology with tier3_reliability and tier3_targets, every figure's unit and value checked."""
+    errors: list[InventoryError] = []
+    changes: dict[str, Any] = {}
+    found = globals_["tier3_reliability"]
+    if found is not None:
+        changes["reliability"], problems = build_reliability(found.value, found.file, found.key)
+        errors += problems
+    found = globals_["tier3_targets"]
+    if found is not None:
+        changes["targets"], problems = build_targets(found.value, found.file, found.key)
+        errors += problems
+    return (dataclasses.replace(topology, **changes) if changes else topology), errors
+
+
 def _check_list(found: Sourced, kind: str) -> list[InventoryError]:
     if not isinstance(found.value, list):
         return [
@@ -207,7 +229,7 @@ def _check_globals(raw: RawInventory, shown: str, globals_: dict[str, Sourced | 
         found = globals_[var]
         if found is not None:
             errors.extend(_check_list(found, kind))
-    for var, kind in MAIL_VARS.items():
+    for var, kind in {**MAIL_VARS, **AVAILABILITY_VARS}.items():
         found = globals_[var]
         if found is not None:
             errors.extend(_check_mapping(found, kind))

@@ -40,6 +40,7 @@ def check_references(topology: Topology, raw: RawInventory) -> list[InventoryErr
     out += _unique("PDU", ((p.name, p.location) for s in sites for r in s.racks for p in r.pdus), rename)
     out += _unique("switch", ((w.name, w.location) for s in sites for w in s.switches), rename)
     out += _unique("SAN fabric", ((f.name, f.location) for s in sites for f in s.fabrics), rename)
+    out += _unique("uplink", ((u.name, u.location) for s in sites for u in s.uplinks), rename)
     for s in sites:
         feeds = {f.name for f in s.feeds}
         racks = {r.name for r in s.racks}
@@ -68,6 +69,7 @@ def check_references(topology: Topology, raw: RawInventory) -> list[InventoryErr
     out += _hosts(topology)
     out += _vips(topology, raw)
     out += _pairs(topology, raw)
+    out += _uplinks(topology, raw)
     out += _loads(topology, raw)
     return out
 
@@ -190,6 +192,28 @@ def _pairs(topology: Topology, raw: RawInventory) -> list[InventoryError]:
         for i, member in enumerate(p.members):
             if member not in hosts:
                 out.append(_err(p.location, f"members[{i}]", _not_a_host(member, raw), "name an inventory host"))
+    return out
+
+
+def _uplinks(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+    """An uplink lands on a firewall pair member of its own site, or on a router that is no host."""
+    out: list[InventoryError] = []
+    hosts = {h.name: h for h in topology.hosts}
+    paired = [m for m in dict.fromkeys(m for p in topology.firewall_pairs for m in p.members) if m in hosts]
+    for s in topology.sites:
+        firewalls = [m for m in paired if hosts[m].site == s.name]
+        for u in s.uplinks:
+            if u.lands_on in firewalls or (u.lands_on not in hosts and u.lands_on not in raw.hosts):
+                continue  # a firewall of the site, or a router that is not a host of the inventory
+            host = hosts.get(u.lands_on)
+            if host is not None and u.lands_on in paired:
+                message = f"host {u.lands_on!r} is a firewall of site {host.site}, not of site {s.name}"
+            else:
+                message = f"host {u.lands_on!r} is not a member of a firewall pair of site {s.name}"
+            fix = (f"land it on a firewall pair member of site {s.name} ({_list(firewalls)})" if firewalls
+                   else f"declare a firewall pair of site {s.name} under tier3_firewall_pairs to land it on")
+            out.append(_err(u.location, "lands_on", message,
+                            f"{fix}, or name the router it lands on (a name that is not an inventory host)"))
     return out
 
 
