@@ -94,7 +94,7 @@ def test_a_missed_target_is_exit_1_here_and_in_validate(capsys: pytest.CaptureFi
     assert ("T3-AVL-001", "service:smtp-in") in failed
     assert {("T3-AVL-002", "service:imap@fra1"), ("T3-AVL-002", "service:imap@ams1")} <= failed
     message = next(f["message"] for f in report["findings"] if f["rule_id"] == "T3-AVL-001")
-    assert "smtp-in reaches 99.999991231 % (0.0461 min down a year), below its target 99.9999999 %" in message
+    assert "smtp-in reaches 99.999991231 % (2.8 s down a year), below its target 99.9999999 %" in message
     assert "largest cut set: carrier Carrier-A + carrier Carrier-B" in message
     rto = next(f for f in report["findings"] if (f["rule_id"], f["subject"]) == ("T3-AVL-002", "service:imap@fra1"))
     assert rto["message"] == ("site fra1 alone stops imap@fra1; its repair takes 1.6 h, longer than the RTO of 60 s")

@@ -100,6 +100,15 @@ def target_percent(value: float) -> str:
     return f"{100.0 * value:.10g} %"
 
 
+def downtime(minutes: float) -> str:
+    """Minutes down a year as people read them: 97.9 min, 3.6 h, 2.8 s."""
+    if minutes >= 120:
+        return f"{minutes / 60:.1f} h"
+    if minutes >= 1:
+        return f"{minutes:.1f} min"
+    return f"{minutes * 60:.1f} s"
+
+
 def figure(doc: Mapping[str, object], location: Location, source: str) -> Figure:
     """One figure document: ``mttr`` and exactly one of ``mtbf`` or ``rate``."""
     has_mtbf, has_rate = "mtbf" in doc, "rate" in doc

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from tier3 import __version__
 from tier3.availability import CutSet, ServiceAvailability
-from tier3.availability.figures import nines, percent, target_percent
+from tier3.availability.figures import downtime, nines, percent, target_percent
 from tier3.model.finding import utc_now
 
 SCHEMA = "tier3-availability/1"
@@ -29,14 +29,6 @@ class AvailabilityReport:
 
     def before(self, name: str) -> ServiceAvailability | None:
         return next((b for b in self.baseline if b.name == name), None)
-
-
-def downtime(minutes: float) -> str:
-    if minutes >= 120:
-        return f"{minutes / 60:.1f} h"
-    if minutes >= 1:
-        return f"{minutes:.1f} min"
-    return f"{minutes * 60:.1f} s"
 
 
 def seconds(value: float) -> str:

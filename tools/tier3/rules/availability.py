@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.availability import ServiceAvailability, evaluate
-from tier3.availability.figures import percent, target_percent
+from tier3.availability.figures import downtime, percent, target_percent
 from tier3.model import Location, Severity, Topology
 from tier3.rules._lookup import cached
 from tier3.rules._registry import Category, Violation, rule
@@ -62,7 +62,7 @@ def availability_target(topology: Topology) -> Iterator[Violation]:
         yield Violation(
             f"service:{result.name}",
             f"{result.name} reaches {percent(result.availability)} "
-            f"({result.downtime_minutes_per_year:.3g} min down a year), below its target "
+            f"({downtime(result.downtime_minutes_per_year)} down a year), below its target "
             f"{target_percent(target.availability)}{largest}",
             {**_evidence(result), "target": target.availability},
             _at(target.location, "availability"),
