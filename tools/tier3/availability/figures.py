@@ -106,7 +106,8 @@ def downtime(minutes: float) -> str:
         return f"{minutes / 60:.1f} h"
     if minutes >= 1:
         return f"{minutes:.1f} min"
-    return f"{minutes * 60:.1f} s"
+    seconds = minutes * 60
+    return f"{seconds:.1f} s" if seconds >= 1 else f"{seconds:.2g} s"
 
 
 def figure(doc: Mapping[str, object], location: Location, source: str) -> Figure:
