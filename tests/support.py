@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -59,3 +60,12 @@ def run_playbook(playbook: Path, *extra: str, timeout: int = 300) -> tuple[subpr
 def task_results(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The localhost result of each task of the report's first play, in order."""
     return [task["hosts"]["localhost"] for task in report["plays"][0]["tasks"]]
+
+
+def edit_all_vars(inventory: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """Apply ``change`` to the inventory's group_vars/all.yml (a copy in tmp_path), in place."""
+    path = inventory / "group_vars" / "all.yml"
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path

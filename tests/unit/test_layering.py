@@ -1,6 +1,6 @@
 """Imports go downward through the layers of tools/tier3, and controller plugins call the library.
 
-The layer table is docs/style.md's: model -> schema/parsers -> rules -> report/lab/bmc/firewall/archive
+The layer table is docs/style.md's: model -> schema/parsers/availability/dns -> rules -> report/lab/bmc/firewall/archive
 -> conductors (inspect, validate, evidence, check, audit, drill) -> cli. A module may import its
 own layer (a conductor may call another) and anything below, never above. Every ``import`` counts,
 including those inside functions (a lazy import is still a dependency).
@@ -21,6 +21,7 @@ PLUGINS = ROOT / "plugins"
 LAYERS: dict[str, int] = {
     "model": 0,
     "schema": 1, "parsers": 1, "availability": 1,
+    "dns": 1,  # the zone and SPF generators: pure, on model data; the declared DNS rules (layer 2) import them
     "rules": 2,
     "report": 3, "lab": 3, "bmc": 3, "probe": 3, "firewall": 3, "archive": 3,
     "inspect": 4, "validate": 4, "evidence": 4, "check": 4, "audit": 4, "drill": 4,

@@ -3,6 +3,7 @@ the lab's mail service and its secrets (made once, kept across `lab up`, mode 06
 
 from __future__ import annotations
 
+import base64
 import stat
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from tier3.cli import main
 from tier3.errors import LabError
 from tier3.lab import inventory, secrets
 from tier3.lab.hosts import HOSTS, PEER_GROUPS, PEERS_GROUP, LabHost, select
-from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, LabSecrets, password_var
+from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, TSIG_VAR, LabSecrets, password_var
 from tier3.model.topology import SERVICE_GROUPS
 from tier3.schema import load_topology
 
@@ -108,7 +109,10 @@ def test_mail_yml_declares_the_lab_mail_service_by_reference(generated: Path) ->
         "imap_hostname": "imap.lab.tier3.test",
         "relay_networks": [],
         "domains": [{"name": "lab.tier3.test",
-                     "dkim": [{"selector": "lab2026", "private_key": "{{ vault_tier3_dkim_lab2026 }}"}]}],
+                     "dkim": [{"selector": "lab2026", "private_key": "{{ vault_tier3_dkim_lab2026 }}"}],
+                     "dmarc": {"policy": "reject", "rua": "mailto:dmarc@lab.tier3.test"},
+                     "mta_sts": {"mode": "testing", "max_age": 86400},
+                     "tls_rpt": "mailto:tlsrpt@lab.tier3.test"}],
         "users": [{"address": f"{u}@lab.tier3.test", "password": f"{{{{ vault_tier3_mail_{u} }}}}"}
                   for u in ("alice", "bob", "drill")],
         "transports": [{"domain": "outside.test", "nexthop": "[10.89.30.61]:25"}],
@@ -125,8 +129,25 @@ def test_secrets_yml_holds_every_secret_mode_0600(generated: Path) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = load(path)
     assert data == dict(FIXED)
-    assert set(data) == {password_var("alice"), password_var("bob"), password_var("drill"), REPLICATION_VAR, DKIM_VAR}
+    assert set(data) == {password_var("alice"), password_var("bob"), password_var("drill"), REPLICATION_VAR, DKIM_VAR,
+                         TSIG_VAR}
     assert "|" in path.read_text()  # the PEM key as a literal block, line for line
+
+
+def test_dns_yml_declares_the_lab_dns_by_reference(generated: Path) -> None:
+    text = (generated / "group_vars/all/dns.yml").read_text()
+    assert "secret-of-" not in text
+    assert yaml.safe_load(text) == {"tier3_dns": {
+        "primary": "dns1", "contact": "hostmaster@lab.tier3.test", "tsig_secret": "{{ vault_tier3_dns_tsig }}",
+        "dnssec": True, "ttl": 300}}
+    without = inventory.render(tuple(h for h in HOSTS if "dns" not in h.groups), secrets=FIXED, pki_ca_dir=CA_DIR)
+    assert yaml.safe_load(without["group_vars/all/dns.yml"]) == {}  # no dns host: the DNS play does nothing
+
+
+def test_the_tsig_key_is_32_random_bytes_in_base64() -> None:
+    key = secrets.new_tsig_key()
+    assert len(base64.b64decode(key, validate=True)) == 32
+    assert secrets.new_tsig_key() != key
 
 
 def test_render_is_pure_same_secrets_same_text() -> None:

@@ -22,6 +22,11 @@ circuit=ID"}`` (an uplink's entry defaults to one of its own, ``NAME-entry``; th
 none, so the uplink rules do not judge them); a load is a number or {load, site_loss_load}.
 ``targets`` ({SERVICE: {availability: FRACTION, rto_seconds: S}}) are tier3_targets, computed with the
 built-in reliability figures.
+
+A VIP may take ``services`` (a list: smtp, imap...). ``mail: {DOMAIN: {dmarc: {policy, pct, rua}, spf:
+{include, ip4, ip6}}}`` declares tier3_mail with those domains (``null`` for a domain that declares
+neither), ``dns: {primary: HOST}`` tier3_dns (contact hostmaster@example.net, a vaulted TSIG secret;
+``tsig_vaulted: false`` for a literal one).
 """
 
 from __future__ import annotations
@@ -33,11 +38,15 @@ from tier3.model import (
     Bmc,
     Bond,
     BondMember,
+    Dmarc,
+    DnsConfig,
     Fabric,
     Feed,
     FirewallPair,
     Host,
     Location,
+    MailConfig,
+    MailDomain,
     MultipathLun,
     MultipathPath,
     Pdu,
@@ -47,6 +56,7 @@ from tier3.model import (
     ServiceLoad,
     Site,
     SiteDependency,
+    Spf,
     Switch,
     Target,
     Topology,
@@ -234,6 +244,32 @@ def _vip_members(members: dict[str, int] | list[str]) -> list[tuple[str, str]]:
     return [tuple(m.split(":", 1)) for m in members]  # type: ignore[misc]
 
 
+def _mail(spec: dict[str, Any] | None) -> MailConfig | None:
+    if spec is None:
+        return None
+    domains = []
+    for i, (name, d) in enumerate(spec.items()):
+        where = Location(ALL_VARS, f"tier3_mail.domains[{i}]")
+        dmarc, spf = (d or {}).get("dmarc"), (d or {}).get("spf") or {}
+        domains.append(MailDomain(
+            name, location=where,
+            dmarc=None if dmarc is None else Dmarc(
+                dmarc.get("policy", "quarantine"), dmarc.get("rua", ""), int(dmarc.get("pct", 100)),
+                Location(ALL_VARS, f"{where.key}.dmarc")),
+            spf=Spf(tuple(spf.get("include", ())), tuple(spf.get("ip4", ())), tuple(spf.get("ip6", ())),
+                    Location(ALL_VARS, f"{where.key}.spf")),
+        ))
+    return MailConfig("mail.example.net", "imap.example.net", domains=tuple(domains),
+                      location=Location(ALL_VARS, "tier3_mail"))
+
+
+def _dns(spec: dict[str, Any] | None) -> DnsConfig | None:
+    if spec is None:
+        return None
+    return DnsConfig(spec["primary"], "hostmaster@example.net", bool(spec.get("tsig_vaulted", True)),
+                     location=Location(ALL_VARS, "tier3_dns"))
+
+
 def build(case: dict[str, Any]) -> Topology:
     sites = _sites(case.get("sites"))
     hosts = tuple(_host(name, spec or {}, sites) for name, spec in (case.get("hosts") or {}).items())
@@ -245,6 +281,7 @@ def build(case: dict[str, Any]) -> Topology:
             int(v.get("vrid", 51 + i)),
             tuple(VipMember(h, int(p)) for h, p in _vip_members(v["members"])),
             Location(ALL_VARS, f"tier3_vips[{i}]"),
+            tuple(v.get("services", ())),
         )
         for i, (name, v) in enumerate((case.get("vips") or {}).items())
     )
@@ -263,4 +300,4 @@ def build(case: dict[str, Any]) -> Topology:
         for service, t in (case.get("targets") or {}).items()
     )
     return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, loads=loads, source="inventory/test",
-                    targets=targets)
+                    targets=targets, mail=_mail(case.get("mail")), dns=_dns(case.get("dns")))

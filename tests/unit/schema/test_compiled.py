@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from tier3.schema import TOPOLOGY_VARS, compiled
 from tier3.schema.cerberus_ref import cerberus_issues
+from tier3.schema.dns import DNS_VARS
 from tier3.schema.mail import MAIL_VARS
 from tier3.schema.schemas import KINDS, MESSAGES, order, schema
 from tier3.schema.yamlio import Vaulted
@@ -123,6 +124,18 @@ TABLE: list[tuple[str, dict[str, Any], int]] = [
               "users": [{"address": "a@a.b", "password": "{{ v }}"}, {"address": "a.b", "password": ""}],
               "transports": [{"domain": ".a.b", "nexthop": "[192.0.2.1]:25"}, {"domain": "*", "nexthop": ""}],
               "relay_networks": ["192.0.2.0/24", ""], "replication_password": Vaulted()}, 5),
+    ("mail", {"hostname": "m.example.net", "imap_hostname": "i.example.net", "domains": [
+        {"name": "example.net", "dmarc": {"policy": "reject", "rua": "mailto:d@example.net", "pct": 100},
+         "spf": {"include": ["_spf.p.example.com"], "ip4": ["192.0.2.0/24"], "ip6": []},
+         "mta_sts": {"mode": "enforce", "max_age": 31557600}, "tls_rpt": "https://r.example.net/tlsrpt"}]}, 0),
+    ("mail", {"hostname": "m.example.net", "imap_hostname": "i.example.net", "domains": [
+        {"name": "example.net", "dmarc": {"policy": "monitor", "rua": "d@example.net", "pct": 101},
+         "spf": {"include": ["-x.example"], "ip4": [""], "a": []},
+         "mta_sts": {"mode": "", "max_age": 31557601}, "tls_rpt": "tlsrpt@example.net"}]}, 9),
+    ("dns", {"primary": "dns1", "contact": "hostmaster@example.net", "tsig_secret": Vaulted()}, 0),
+    ("dns", {"primary": "dns1", "contact": "h@a.b", "tsig_secret": "{{ v }}", "dnssec": False, "ttl": 60}, 0),
+    ("dns", {"primary": "", "contact": "hostmaster", "tsig_secret": "", "dnssec": "yes", "ttl": 59}, 5),
+    ("dns", {"contact": "h@a.b", "ttl": 86401, "serial": 1}, 4),
     ("drill", {"mailbox": "drill@a.b", "rto_seconds": 3.0, "rpo_messages": 0}, 0),
     ("drill", {"mailbox": "drill@a.b", "rto_seconds": 3, "rpo_messages": 0}, 0),  # an integer is a number
     ("drill", {"mailbox": "drill", "rto_seconds": True, "rpo_messages": -1}, 3),
@@ -180,12 +193,14 @@ def _example_documents() -> list[tuple[str, dict[str, Any]]]:
         docs.extend((kind, doc) for doc in topology[variable])
     mail = yaml.safe_load((example / "group_vars" / "all" / "mail.yml").read_text())
     docs.extend((kind, mail[variable]) for variable, kind in MAIL_VARS.items())
+    dns = yaml.safe_load((example / "group_vars" / "all" / "dns.yml").read_text())
+    docs.extend((kind, dns[variable]) for variable, kind in DNS_VARS.items())
     return docs
 
 
 def test_valid_documents_of_the_example_pass_both() -> None:
     docs = _example_documents()
-    assert len(docs) == 24 + 2 + 6 + 2 + 6 + 2
+    assert len(docs) == 24 + 2 + 6 + 2 + 6 + 2 + 1
     for kind, doc in docs:
         assert cerberus_issues(kind, doc) == []
         assert compiled.issues(kind, doc) == []

@@ -14,6 +14,7 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
+from support import edit_all_vars
 from tier3.model.mail import KEY_NOT_PEM, KEY_PEM, KEY_VAULTED
 from tier3.schema import InventorySchemaErrors, Vaulted, load_topology
 from tier3.schema.mail import key_form
@@ -50,10 +51,7 @@ def inv(tmp_path: Path) -> Path:
 
 
 def edit(inv: Path, change: Callable[[Doc], None]) -> None:
-    path = inv / "group_vars" / "all.yml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    edit_all_vars(inv, change)
 
 
 def errors_of(inv: Path) -> list[str]:
@@ -86,6 +84,31 @@ def test_the_mail_model_keeps_no_secret(inv: Path) -> None:
     assert (topology.drill.mailbox, topology.drill.rto_seconds, topology.drill.rpo_messages) == (
         "drill@example.net", 3.0, 0)
     assert topology.vips[0].services == ("smtp", "submission")
+
+
+def test_a_domain_keeps_what_it_publishes_in_dns(inv: Path) -> None:
+    def change(d: Doc) -> None:
+        d["tier3_mail"]["domains"][0].update(
+            dmarc={"policy": "reject", "rua": "mailto:dmarc@example.net", "pct": 50},
+            spf={"include": ["_spf.partner.example.com"], "ip4": ["198.51.100.0/24"], "ip6": ["2001:db8::25"]},
+            mta_sts={"mode": "enforce"}, tls_rpt="mailto:tlsrpt@example.net")
+        d["tier3_mail"]["domains"].append({"name": "example.org", "dmarc": {}})
+        d["tier3_mail"]["domains"].append({"name": "example.com"})
+
+    edit(inv, change)
+    mail = load_topology(inv).mail
+    assert mail is not None
+    net, org, com = mail.domains
+    assert net.dmarc is not None
+    assert (net.dmarc.policy, net.dmarc.rua, net.dmarc.pct, net.dmarc.location.key) == (
+        "reject", "mailto:dmarc@example.net", 50, "tier3_mail.domains[0].dmarc")
+    assert (net.spf.include, net.spf.ip4, net.spf.ip6) == (
+        ("_spf.partner.example.com",), ("198.51.100.0/24",), ("2001:db8::25",))
+    assert net.mta_sts is not None
+    assert (net.mta_sts.mode, net.mta_sts.max_age, net.tls_rpt) == ("enforce", 604800, "mailto:tlsrpt@example.net")
+    assert (org.dmarc_policy.policy, org.dmarc_policy.pct) == ("quarantine", 100)  # declared, defaults filled in
+    assert (com.dmarc, com.mta_sts, com.spf.include, com.tls_rpt) == (None, None, (), "")
+    assert com.dmarc_policy.policy == "quarantine"  # what tier3 publishes when a domain says nothing
 
 
 def test_an_inventory_without_mail_has_none(tmp_path: Path) -> None:
@@ -202,6 +225,30 @@ CHECKS: list[tuple[str, Callable[[Doc], None], str]] = [
      "tier3_drill.rpo_messages: min value is 0 (schema: drill)"),
     ("rpo a float", _set("tier3_drill.rpo_messages", 0.5),
      "tier3_drill.rpo_messages: must be of integer type (schema: drill)"),
+    ("dmarc policy", _set("tier3_mail.domains.0.dmarc", {"policy": "monitor"}),
+     "tier3_mail.domains[0].dmarc.policy: unallowed value monitor (schema: mail)"),
+    ("dmarc pct", _set("tier3_mail.domains.0.dmarc", {"policy": "reject", "pct": 150}),
+     "tier3_mail.domains[0].dmarc.pct: max value is 100 (schema: mail)"),
+    ("dmarc rua", _set("tier3_mail.domains.0.dmarc", {"rua": "dmarc@example.net"}),
+     "tier3_mail.domains[0].dmarc.rua: value does not match regex"),
+    ("spf include", _set("tier3_mail.domains.0.spf", {"include": ["partner"]}),
+     "tier3_mail.domains[0].spf.include[0]: value does not match regex"),
+    ("spf unknown mechanism", _set("tier3_mail.domains.0.spf", {"a": ["mail.example.net"]}),
+     "tier3_mail.domains[0].spf.a: unknown field (schema: mail)"),
+    ("spf ip4 not a network", _set("tier3_mail.domains.0.spf", {"ip4": ["198.51.100.0/24", "partner-relays"]}),
+     "tier3_mail.domains[0].spf.ip4[1]: not an address or a network in CIDR notation: 'partner-relays'"),
+    ("spf ip4 host bits", _set("tier3_mail.domains.0.spf", {"ip4": ["198.51.100.7/24"]}),
+     "tier3_mail.domains[0].spf.ip4[0]: not an address or a network in CIDR notation: 198.51.100.7/24 has host"),
+    ("spf ip4 of the other family", _set("tier3_mail.domains.0.spf", {"ip4": ["2001:db8::/32"]}),
+     "tier3_mail.domains[0].spf.ip4[0]: 2001:db8::/32 is an IPv6 network, not one for ip4:"),
+    ("spf ip6 of the other family", _set("tier3_mail.domains.0.spf", {"ip6": ["2001:db8::25", "192.0.2.25"]}),
+     "tier3_mail.domains[0].spf.ip6[1]: 192.0.2.25 is an IPv4 network, not one for ip6:"),
+    ("mta-sts mode", _set("tier3_mail.domains.0.mta_sts", {"mode": "strict"}),
+     "tier3_mail.domains[0].mta_sts.mode: unallowed value strict (schema: mail)"),
+    ("mta-sts max_age", _set("tier3_mail.domains.0.mta_sts", {"max_age": 31557601}),
+     "tier3_mail.domains[0].mta_sts.max_age: max value is 31557600 (schema: mail)"),
+    ("tls-rpt", _set("tier3_mail.domains.0.tls_rpt", "tlsrpt@example.net"),
+     "tier3_mail.domains[0].tls_rpt: value does not match regex"),
 ]
 
 

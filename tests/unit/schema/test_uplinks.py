@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from support import edit_all_vars
 from tier3.cli import main
 from tier3.model import Location, Uplink
 from tier3.schema import InventorySchemaErrors, load_topology
@@ -33,11 +34,7 @@ def inv(tmp_path: Path) -> Path:
 
 
 def edit(inv: Path, change: Callable[[Doc], None]) -> Path:
-    path = inv / "group_vars" / "all.yml"
-    data = yaml.safe_load(path.read_text())
-    change(data)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
+    return edit_all_vars(inv, change)
 
 
 def uplinks(*docs: Doc, site: int = 0) -> Callable[[Doc], None]:

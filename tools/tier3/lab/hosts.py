@@ -103,6 +103,10 @@ MAIL_USERS: tuple[str, ...] = ("alice", "bob", "drill")  # local parts, @MAIL_DO
 DKIM_SELECTOR = "lab2026"
 OUTSIDE_DOMAIN = "outside.test"  # mail to it goes to the outside peer (a transport), not to DNS
 DRILL_MAILBOX = f"drill@{MAIL_DOMAIN}"
+# The lab's authoritative DNS (tier3_dns in the generated group_vars/all/dns.yml): dns1 holds the zones,
+# dns2 is its secondary; the TSIG key is made by tier3.lab.secrets.
+DNS_PRIMARY = "dns1"
+DNS_CONTACT = f"hostmaster@{MAIL_DOMAIN}"
 DRILL_RTO_SECONDS = 3.0
 DRILL_RPO_MESSAGES = 0
 

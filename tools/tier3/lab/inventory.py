@@ -4,7 +4,8 @@ A normal YAML inventory (one group per service group of the model, ``SERVICE_GRO
 even while empty so no play of playbooks/site.yml names an unknown group; the lab peers' groups
 under ``lab_peers``; the Podman connection) plus the topology in the format of inventory/example
 and docs/inventory.md, so ``tier3 validate inventory/lab`` runs the same rules as on a real site;
-the mail service (``tier3_mail``, ``tier3_drill``) in mail.yml and its secrets, given to ``render``
+the mail service (``tier3_mail``, ``tier3_drill``) in mail.yml, its authoritative DNS (``tier3_dns``) in
+dns.yml, and their secrets, given to ``render``
 (``tier3.lab.secrets``), in secrets.yml, written mode 0600. The topology is imaginary, and every
 generated file says so.
 """
@@ -21,6 +22,8 @@ import yaml
 
 from tier3.lab.hosts import (
     DKIM_SELECTOR,
+    DNS_CONTACT,
+    DNS_PRIMARY,
     DRILL_MAILBOX,
     DRILL_RPO_MESSAGES,
     DRILL_RTO_SECONDS,
@@ -41,7 +44,7 @@ from tier3.lab.hosts import (
     LabHost,
     LabVip,
 )
-from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, LabSecrets, password_var
+from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, TSIG_VAR, LabSecrets, password_var
 from tier3.model.topology import SERVICE_GROUPS
 
 HEADER = """\
@@ -172,7 +175,10 @@ def mail() -> dict[str, Any]:
             "hostname": MAIL_HOSTNAME,
             "imap_hostname": IMAP_HOSTNAME,
             "relay_networks": [],
-            "domains": [{"name": MAIL_DOMAIN, "dkim": [{"selector": DKIM_SELECTOR, "private_key": _ref(DKIM_VAR)}]}],
+            "domains": [{"name": MAIL_DOMAIN, "dkim": [{"selector": DKIM_SELECTOR, "private_key": _ref(DKIM_VAR)}],
+                         "dmarc": {"policy": "reject", "rua": f"mailto:dmarc@{MAIL_DOMAIN}"},
+                         "mta_sts": {"mode": "testing", "max_age": 86400},
+                         "tls_rpt": f"mailto:tlsrpt@{MAIL_DOMAIN}"}],
             "users": [{"address": f"{user}@{MAIL_DOMAIN}", "password": _ref(password_var(user))}
                       for user in MAIL_USERS],
             "transports": [{"domain": OUTSIDE_DOMAIN, "nexthop": f"[{outside.address}]:25"}],
@@ -182,9 +188,20 @@ def mail() -> dict[str, Any]:
     }
 
 
+def dns(hosts: Iterable[LabHost]) -> dict[str, Any]:
+    """group_vars/all/dns.yml: tier3_dns (the TSIG key by reference to secrets.yml); empty without a dns host,
+    or without the primary (the DNS play then does nothing)."""
+    names = {h.name for h in hosts if "dns" in h.groups}
+    if DNS_PRIMARY not in names:
+        return {}
+    return {"tier3_dns": {"primary": DNS_PRIMARY, "contact": DNS_CONTACT, "tsig_secret": _ref(TSIG_VAR),
+                          "dnssec": True, "ttl": 300}}
+
+
 SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
-# the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector}.
+# the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
+# the DNS servers' TSIG key.
 # Plain text, for the lab only: a real inventory keeps these in an ansible-vault encrypted file.
 """
 PRIVATE: Final = frozenset({SECRETS_FILE})  # files written mode 0600
@@ -203,6 +220,8 @@ def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir:
         "group_vars/all/topology.yml": HEADER + IMAGINARY + _dump(topology(members)),
         "group_vars/all/mail.yml": HEADER + "# The lab's mail service (docs/mail.md); the secrets it names are in "
         "secrets.yml.\n" + _dump(mail()),
+        "group_vars/all/dns.yml": HEADER + "# The lab's authoritative DNS (docs/dns.md): dns1 holds the mail domain's "
+        "zone, dns2 is its secondary;\n# the TSIG key it names is in secrets.yml.\n" + _dump(dns(members)),
         SECRETS_FILE: HEADER + SECRETS_NOTE.format(selector=DKIM_SELECTOR)
         + _dump({name: secrets[name] for name in NAMES}),
     }

@@ -29,6 +29,8 @@ PACKAGES: tuple[str, ...] = (
     # with the rest, then left uninstalled (CACHED_ONLY)
     "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy",
     "opendkim", "opendkim-tools",
+    # roles/dns_authoritative (Knot 3.2 and its knotc/kdig tools) on the dns pair
+    "knot", "knot-dnsutils",
     # community.crypto on the hosts (python3-cffi-backend named: debootstrap does not resolve the
     # virtual python3-cffi-backend-api-* packages python3-cryptography depends on)
     "python3-cryptography", "python3-cffi-backend",
@@ -41,6 +43,7 @@ PACKAGES: tuple[str, ...] = (
 # smtp-source) from playbooks/lab.yml.
 CACHED_ONLY: tuple[str, ...] = (
     "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy", "opendkim", "opendkim-tools",
+    "knot", "knot-dnsutils",
 )
 
 

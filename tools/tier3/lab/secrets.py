@@ -1,6 +1,8 @@
-"""The lab's secrets: a password per mail user, the doveadm replication password and the DKIM key.
+"""The lab's secrets: a password per mail user, the doveadm replication password, the DKIM key and the
+TSIG key of the DNS servers' zone transfers.
 
-Made once (``secrets.token_urlsafe``, a 2048-bit RSA key from ``cryptography``) and kept in
+Made once (``secrets.token_urlsafe``, a 2048-bit RSA key from ``cryptography``, 32 random bytes in
+base64 for HMAC-SHA256) and kept in
 inventory/lab/group_vars/all/secrets.yml (mode 0600), as plain text: the lab's stand-in for an
 ansible-vault encrypted vars file. ``tier3 lab up`` reads them back before it renders the inventory
 (``load_or_create``), so they stay the same from one ``up`` to the next, and makes only those that are
@@ -10,6 +12,7 @@ missing; ``tier3 lab down`` removes them with the inventory. mail.yml refers to 
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +29,8 @@ SECRETS_FILE: Final = "group_vars/all/secrets.yml"  # relative to the lab invent
 PASSWORD_BYTES: Final = 24  # token_urlsafe(24): 32 characters, 192 bits
 DKIM_KEY_BITS: Final = 2048
 REPLICATION_VAR: Final = "vault_tier3_mail_replication"
+TSIG_VAR: Final = "vault_tier3_dns_tsig"
+TSIG_KEY_BYTES: Final = 32  # HMAC-SHA256: a key as long as the hash (RFC 2104 2)
 
 
 def password_var(user: str) -> str:
@@ -38,7 +43,7 @@ def dkim_var(selector: str) -> str:
 
 
 DKIM_VAR: Final = dkim_var(DKIM_SELECTOR)
-NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICATION_VAR, DKIM_VAR)
+NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICATION_VAR, DKIM_VAR, TSIG_VAR)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,14 @@ def new_dkim_key() -> str:
                              serialization.NoEncryption()).decode("ascii")
 
 
+def new_tsig_key() -> str:
+    """A fresh HMAC-SHA256 TSIG key: 32 random bytes, base64 (as ``keymgr -t`` and ``tsig-keygen`` print it)."""
+    return base64.b64encode(secrets.token_bytes(TSIG_KEY_BYTES)).decode("ascii")
+
+
+MAKERS: Final = {DKIM_VAR: new_dkim_key, TSIG_VAR: new_tsig_key}  # the others are passwords
+
+
 def complete(existing: Mapping[str, object]) -> LabSecrets:
     """Every secret the lab needs: those of ``existing`` kept, the missing (or empty) ones made anew."""
     values: dict[str, str] = {}
@@ -79,7 +92,7 @@ def complete(existing: Mapping[str, object]) -> LabSecrets:
         if isinstance(value, str) and value:
             values[name] = value
         elif value is None or value == "":
-            values[name] = new_dkim_key() if name == DKIM_VAR else new_password()
+            values[name] = MAKERS.get(name, new_password)()
         else:
             raise LabError(SOURCE, f"{SECRETS_FILE}: {name}", f"must be a string, not {type(value).__name__}",
                            hint="remove the line (or the file) to have a new secret generated")

@@ -1,7 +1,8 @@
 """Plain data shared by every layer: the declared or observed topology, and findings."""
 
+from tier3.model.dns import DnsConfig
 from tier3.model.finding import Finding, Location, Severity, Status, blocking
-from tier3.model.mail import DkimKey, DrillTargets, MailConfig, MailDomain, MailTransport, MailUser
+from tier3.model.mail import DkimKey, Dmarc, DrillTargets, MailConfig, MailDomain, MailTransport, MailUser, MtaSts, Spf
 from tier3.model.topology import (
     Bmc,
     Bond,
@@ -34,6 +35,8 @@ __all__ = [
     "Bond",
     "BondMember",
     "DkimKey",
+    "Dmarc",
+    "DnsConfig",
     "DrillTargets",
     "Fabric",
     "Feed",
@@ -46,6 +49,7 @@ __all__ = [
     "MailDomain",
     "MailTransport",
     "MailUser",
+    "MtaSts",
     "MultipathLun",
     "MultipathPath",
     "Pdu",
@@ -57,6 +61,7 @@ __all__ = [
     "Severity",
     "Site",
     "SiteDependency",
+    "Spf",
     "Status",
     "Switch",
     "Target",

@@ -1,4 +1,5 @@
-"""The mail service as declared in the inventory: ``tier3_mail`` and ``tier3_drill`` (docs/mail.md).
+"""The mail service as declared in the inventory: ``tier3_mail`` and ``tier3_drill`` (docs/mail.md),
+with what each domain publishes in DNS besides its DKIM keys (DMARC, SPF, MTA-STS, TLS-RPT).
 
 Built by ``tier3.schema`` after the schema check; read by ``tier3.rules`` and the drills. No secret
 is kept: a user records only that it has a password and whether that is a vault reference, a DKIM
@@ -8,7 +9,7 @@ key only what form it has and, for a plain PEM key, its type and size. Every obj
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from tier3.model.finding import Location
@@ -42,11 +43,56 @@ class DkimKey:
     location: Location = NOWHERE
 
 
+# what tier3 publishes for a domain that does not say (tier3_mail.domains[].dmarc, .mta_sts)
+DMARC_POLICIES: Final = ("none", "quarantine", "reject")  # weakest first (RFC 7489 6.3, p=)
+DMARC_DEFAULT_POLICY: Final = "quarantine"
+MTA_STS_DEFAULT_MODE: Final = "testing"
+MTA_STS_DEFAULT_MAX_AGE: Final = 604800  # one week, in seconds (RFC 8461 3.2, max_age)
+
+
+@dataclass(frozen=True)
+class Dmarc:
+    """``tier3_mail.domains[].dmarc``: the ``_dmarc`` record's policy, report address and percentage."""
+
+    policy: str = DMARC_DEFAULT_POLICY  # none, quarantine or reject
+    rua: str = ""  # a mailto: URI for aggregate reports; "" for none
+    pct: int = 100  # the share of failing mail the policy applies to (the rest: one policy weaker)
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class Spf:
+    """``tier3_mail.domains[].spf``: senders besides the MX VIPs, which tier3 lists itself."""
+
+    include: tuple[str, ...] = ()
+    ip4: tuple[str, ...] = ()
+    ip6: tuple[str, ...] = ()
+    location: Location = NOWHERE
+
+
+@dataclass(frozen=True)
+class MtaSts:
+    """``tier3_mail.domains[].mta_sts``: the MTA-STS policy's mode and lifetime (RFC 8461)."""
+
+    mode: str = MTA_STS_DEFAULT_MODE  # none, testing or enforce
+    max_age: int = MTA_STS_DEFAULT_MAX_AGE
+    location: Location = NOWHERE
+
+
 @dataclass(frozen=True)
 class MailDomain:
     name: str
     dkim: tuple[DkimKey, ...] = ()
     location: Location = NOWHERE
+    dmarc: Dmarc | None = None  # None: not declared, tier3 publishes Dmarc() (p=quarantine)
+    spf: Spf = field(default_factory=Spf)
+    mta_sts: MtaSts | None = None  # None: not declared, tier3 publishes MtaSts() (mode testing)
+    tls_rpt: str = ""  # the TLS-RPT report URI (mailto: or https:); "" for no _smtp._tls record
+
+    @property
+    def dmarc_policy(self) -> Dmarc:
+        """The DMARC policy tier3 publishes: the declared one, or the default."""
+        return self.dmarc if self.dmarc is not None else Dmarc(location=self.location)
 
 
 @dataclass(frozen=True)

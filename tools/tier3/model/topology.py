@@ -11,6 +11,7 @@ Inventory variables (see docs/inventory.md):
 - ``tier3_firewall_pairs``  firewall HA pairs: members and platform
 - ``tier3_load``    declared peak load per service group (for N+1 capacity)
 - ``tier3_mail``, ``tier3_drill``  the mail service and the drills' targets (``tier3.model.mail``)
+- ``tier3_dns``     the authoritative DNS servers' settings (``tier3.model.dns``)
 Service groups (mx, imap, archive, dns, lb, firewall) are ordinary inventory groups.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from tier3.model.dns import DnsConfig
 from tier3.model.finding import Location
 from tier3.model.mail import DrillTargets, MailConfig
 from tier3.model.policy import Policy
@@ -286,6 +288,7 @@ class Topology:
     policy: dict[str, Any] = field(default_factory=dict)  # tier3_policy of group all (every host's default)
     mail: MailConfig | None = None  # tier3_mail, when declared
     drill: DrillTargets | None = None  # tier3_drill, when declared
+    dns: DnsConfig | None = None  # tier3_dns, when declared
     reliability: Reliability = field(default_factory=Reliability)  # tier3_reliability (built-ins when absent)
     targets: tuple[Target, ...] = ()  # tier3_targets, per mail service
 

@@ -20,6 +20,7 @@ from tier3.model.finding import utc_now
 from tier3.rules import (  # noqa: F401  (register)
     availability,
     capacity,
+    dns,
     network,
     observed,
     placement,

@@ -42,6 +42,7 @@ class Category(enum.StrEnum):
     TLS = "tls"  # TLS on the mail listeners: versions, certificates, AUTH before TLS
     DRILL = "drill"  # failover drills: what a killed node did to the mail streaming through the VIP
     AVAILABILITY = "availability"  # what the declared design can promise: computed availability and RTO
+    DNS = "dns"  # the mail domains' DNS: SPF within its lookups, DMARC enforcing, servers in two sites
 
 
 class Scope(enum.StrEnum):
@@ -63,6 +64,7 @@ PREFIXES: dict[Category, str] = {
     Category.TLS: "TLS",
     Category.DRILL: "DRL",
     Category.AVAILABILITY: "AVL",
+    Category.DNS: "DNS",
 }
 RULE_ID = re.compile(r"^T3-(?P<obs>OBS-)?(?P<prefix>[A-Z]{3})-(?P<number>\d{3})$")
 # "FRAMEWORK:control", e.g. ISO27001:A.8.14, NIST-800-53:PE-9(1), HIPAA:164.308(a)(7)(ii)(C)

@@ -11,12 +11,12 @@ from tier3.rules import RULES, Category, Rule, Scope
 REGENERATE = "tier3 rules --markdown > docs/rules.md"
 
 # headings that are acronyms (the rest are the category's name, capitalized)
-HEADINGS: dict[Category, str] = {Category.VRRP: "VRRP", Category.TLS: "TLS"}
+HEADINGS: dict[Category, str] = {Category.VRRP: "VRRP", Category.TLS: "TLS", Category.DNS: "DNS"}
 SCOPE_TEXT = {
     Scope.DECLARED: (
         "Declared rules judge the inventory before anything is touched (`tier3 validate`, the "
         "`tier3_preflight` action). Each violation names its subject (a host, `host:object`, `group:`, "
-        "`vip:`, `firewall-pair:` or `site:`), the declared values read, the file and key, and the fix."
+        "`vip:`, `firewall-pair:`, `site:` or `domain:`), the declared values read, the file and key, and the fix."
     ),
     Scope.OBSERVED: (
         "Observed rules judge what a host or a BMC reports (`tier3 inspect KIND SOURCE`, and the live "

@@ -1,6 +1,7 @@
 """The inventory: read it (without Ansible, fast), check it against its schemas, build the Topology.
 
-Schemas are data, one cerberus YAML per object kind (site, host, vip, firewall_pair, load, mail, drill), checked
+Schemas are data, one cerberus YAML per object kind (site, host, vip, firewall_pair, load, mail, drill, dns,
+reliability, targets), checked
 by a compiled equivalent of the cerberus rules they use (see ``compiled``). ``load_topology``
 raises ``InventorySchemaErrors`` (an ``InventoryError``) listing every problem with file, key and fix.
 """

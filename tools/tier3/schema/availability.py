@@ -5,6 +5,7 @@ unit and value checked, and the checks that tie them to the topology (each probl
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Mapping
 from typing import Any, Final
@@ -130,3 +131,20 @@ def _object_names(topology: Topology) -> dict[str, set[str]]:
 def _close(name: str, choices: set[str], fallback: str) -> str:
     close = difflib.get_close_matches(name, sorted(choices), n=1)
     return f"did you mean {close[0]}?" if close else fallback
+
+
+def with_availability(
+    topology: Topology, globals_: Mapping[str, Any]
+) -> tuple[Topology, list[InventoryError]]:
+    """The topology with tier3_reliability and tier3_targets, every figure's unit and value checked."""
+    errors: list[InventoryError] = []
+    changes: dict[str, Any] = {}
+    found = globals_["tier3_reliability"]
+    if found is not None:
+        changes["reliability"], problems = build_reliability(found.value, found.file, found.key)
+        errors += problems
+    found = globals_["tier3_targets"]
+    if found is not None:
+        changes["targets"], problems = build_targets(found.value, found.file, found.key)
+        errors += problems
+    return (dataclasses.replace(topology, **changes) if changes else topology), errors

@@ -6,7 +6,6 @@ reference checks run only on an inventory whose schema is clean (they need well-
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import gc
 import re
@@ -19,7 +18,8 @@ from tier3.errors import InventoryError
 from tier3.model import Location, Topology
 from tier3.model.topology import SERVICE_GROUPS
 from tier3.schema import build, compiled
-from tier3.schema.availability import AVAILABILITY_VARS, build_reliability, build_targets, check_availability
+from tier3.schema.availability import AVAILABILITY_VARS, check_availability, with_availability
+from tier3.schema.dns import DNS_VARS, build_dns, check_dns
 from tier3.schema.errors import InventorySchemaErrors
 from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
 from tier3.schema.mail import MAIL_VARS, build_drill, build_mail, check_mail
@@ -38,7 +38,7 @@ TOPOLOGY_VARS: Final = {
     "tier3_load": "load",
 }
 # variables every host must see alike: set for all (group_vars/all), never for a group or a host
-INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *AVAILABILITY_VARS})
+INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *DNS_VARS, *AVAILABILITY_VARS})
 _KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *INVENTORY_WIDE_VARS})  # never a misspelt tier3_host
 # T3-SEC-001: which BMC password values are vault references (see _vault_references)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -142,10 +142,11 @@ def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
         raise InventorySchemaErrors(shown, errors)
     topology = _build(raw, shown, globals_, host_docs, inventory_policy,
                       is_vaulted=lambda value: _vaulted(raw, everyone, all_layers, value, depth=8))
-    topology, errors = _with_availability(topology, globals_)
+    topology, errors = with_availability(topology, globals_)
     if errors:
         raise InventorySchemaErrors(shown, errors)
-    errors = check_references(topology, raw) + check_mail(topology) + check_availability(topology)
+    errors = [*check_references(topology, raw), *check_mail(topology), *check_dns(topology),
+              *check_availability(topology)]
     if errors:
         raise InventorySchemaErrors(shown, errors)
     return LoadedInventory(topology, tuple(raw.notes))
@@ -164,7 +165,7 @@ def _build(
         found = globals_[var]
         return [] if found is None else [(d, found.file, f"{found.key}[{i}]") for i, d in enumerate(found.value)]
 
-    mail, drill = globals_["tier3_mail"], globals_["tier3_drill"]
+    mail, drill, dns = globals_["tier3_mail"], globals_["tier3_drill"], globals_["tier3_dns"]
 
     return Topology(
         sites=tuple(build.site(*a) for a in items("tier3_sites")),
@@ -182,24 +183,8 @@ def _build(
         },
         mail=None if mail is None else build_mail(mail.value, mail.file, mail.key, is_vaulted),
         drill=None if drill is None else build_drill(drill.value, drill.file, drill.key),
+        dns=None if dns is None else build_dns(dns.value, dns.file, dns.key, vault_reference),
     )
-
-
-def _with_availability(
-    topology: Topology, globals_: dict[str, Sourced | None]
-) -> tuple[Topology, list[InventoryError]]:
-    """The topology with tier3_reliability and tier3_targets, every figure's unit and value checked."""
-    errors: list[InventoryError] = []
-    changes: dict[str, Any] = {}
-    found = globals_["tier3_reliability"]
-    if found is not None:
-        changes["reliability"], problems = build_reliability(found.value, found.file, found.key)
-        errors += problems
-    found = globals_["tier3_targets"]
-    if found is not None:
-        changes["targets"], problems = build_targets(found.value, found.file, found.key)
-        errors += problems
-    return (dataclasses.replace(topology, **changes) if changes else topology), errors
 
 
 def _check_list(found: Sourced, kind: str) -> list[InventoryError]:
@@ -229,7 +214,7 @@ def _check_globals(raw: RawInventory, shown: str, globals_: dict[str, Sourced | 
         found = globals_[var]
         if found is not None:
             errors.extend(_check_list(found, kind))
-    for var, kind in {**MAIL_VARS, **AVAILABILITY_VARS}.items():
+    for var, kind in {**MAIL_VARS, **DNS_VARS, **AVAILABILITY_VARS}.items():
         found = globals_[var]
         if found is not None:
             errors.extend(_check_mapping(found, kind))
@@ -366,6 +351,13 @@ def _vaulted(raw: RawInventory, entry: HostEntry, layers: list[Layer], value: An
         elif not _vaulted(raw, entry, layers, found.value, depth - 1):
             return False
     return True
+
+
+def vault_reference(value: Any) -> bool:
+    """A ``!vault`` value, or an expression ``_vault_references`` accepts; unlike ``_vaulted``, not followed
+    (the lab keeps its ``vault_*`` in a plain secrets.yml: ``tier3.lab.secrets``)."""
+    return isinstance(value, Vaulted) or (isinstance(value, str) and not isinstance(value, Unsafe)
+                                          and _vault_references(value) is not None)
 
 
 def _vault_references(value: str) -> tuple[str, ...] | None:

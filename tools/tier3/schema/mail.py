@@ -1,5 +1,6 @@
 """``tier3_mail`` and ``tier3_drill``: schema-clean documents -> the mail model, and the checks that
-tie them to each other and to the VIPs' ``services`` (each an ``InventoryError`` naming the key).
+tie them to each other and to the VIPs' ``services`` (each an ``InventoryError`` naming the key);
+each domain's DMARC, SPF, MTA-STS and TLS-RPT keys, its SPF networks checked by address family.
 
 Secrets are never kept: a user's password becomes ``has_password`` and ``password_is_vaulted``; a
 DKIM key its form (vaulted, plain PEM, not PEM) and, for plain PEM that ``cryptography`` parses,
@@ -15,8 +16,29 @@ from collections.abc import Callable, Iterable
 from typing import Any, Final
 
 from tier3.errors import InventoryError
-from tier3.model import DkimKey, DrillTargets, Location, MailConfig, MailDomain, MailTransport, MailUser, Topology
-from tier3.model.mail import FRONTING_GROUP, KEY_NOT_PEM, KEY_PEM, KEY_VAULTED, SERVICES
+from tier3.model import (
+    DkimKey,
+    Dmarc,
+    DrillTargets,
+    Location,
+    MailConfig,
+    MailDomain,
+    MailTransport,
+    MailUser,
+    MtaSts,
+    Spf,
+    Topology,
+)
+from tier3.model.mail import (
+    DMARC_DEFAULT_POLICY,
+    FRONTING_GROUP,
+    KEY_NOT_PEM,
+    KEY_PEM,
+    KEY_VAULTED,
+    MTA_STS_DEFAULT_MAX_AGE,
+    MTA_STS_DEFAULT_MODE,
+    SERVICES,
+)
 from tier3.schema.yamlio import Unsafe, Vaulted
 
 # inventory-wide mapping variables -> schema kind (set for all hosts, like TOPOLOGY_VARS)
@@ -67,7 +89,7 @@ def build_mail(doc: dict[str, Any], file: str, key: str, is_vaulted: Callable[[A
             DkimKey(s["selector"], *key_form(s["private_key"]), location=Location(file, f"{dkey}.dkim[{j}]"))
             for j, s in enumerate(d.get("dkim") or ())
         )
-        domains.append(MailDomain(d["name"], keys, Location(file, dkey)))
+        domains.append(_domain(d, keys, Location(file, dkey)))
     return MailConfig(
         hostname=doc["hostname"],
         imap_hostname=doc["imap_hostname"],
@@ -85,6 +107,28 @@ def build_mail(doc: dict[str, Any], file: str, key: str, is_vaulted: Callable[[A
         has_replication_password=bool(doc.get("replication_password")),
         location=Location(file, key),
     )
+
+
+def _domain(doc: dict[str, Any], keys: tuple[DkimKey, ...], location: Location) -> MailDomain:
+    """One domain with what it publishes besides DKIM: DMARC, SPF, MTA-STS and TLS-RPT, as declared."""
+    dmarc, spf, sts = doc.get("dmarc"), doc.get("spf") or {}, doc.get("mta_sts")
+    return MailDomain(
+        doc["name"], keys, location,
+        dmarc=None if dmarc is None else Dmarc(dmarc.get("policy", DMARC_DEFAULT_POLICY), dmarc.get("rua", ""),
+                                               dmarc.get("pct", 100), _at(location, "dmarc")),
+        spf=Spf(_strings(spf.get("include")), _strings(spf.get("ip4")), _strings(spf.get("ip6")), _at(location, "spf")),
+        mta_sts=None if sts is None else MtaSts(sts.get("mode", MTA_STS_DEFAULT_MODE),
+                                                sts.get("max_age", MTA_STS_DEFAULT_MAX_AGE), _at(location, "mta_sts")),
+        tls_rpt=doc.get("tls_rpt", ""),
+    )
+
+
+def _strings(values: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in values or ())
+
+
+def _at(location: Location, key: str) -> Location:
+    return Location(location.file, f"{location.key}.{key}")
 
 
 def build_drill(doc: dict[str, Any], file: str, key: str) -> DrillTargets:
@@ -139,6 +183,7 @@ def _domains(mail: MailConfig) -> list[InventoryError]:
     for d in mail.domains:
         out += _duplicates(f"DKIM selector of {d.name}", ((k.selector, k.location) for k in d.dkim), "selector",
                            "give each key of a domain its own selector")
+        out += _spf_networks(d.spf)
         for k in d.dkim:
             problem = _key_problem(k)
             if problem:
@@ -146,6 +191,29 @@ def _domains(mail: MailConfig) -> list[InventoryError]:
                                   f"generate an RSA key of {DKIM_MIN_BITS} bits or more (opendkim-genkey -b "
                                   f"{DKIM_MIN_BITS} -s {k.selector} -d {d.name}) and reference it from the vault: "
                                   f'"{{{{ vault_tier3_dkim_{k.selector} }}}}"'))
+    return out
+
+
+# SPF mechanism -> the address family its networks must be of (RFC 7208 5.6)
+SPF_FAMILIES: Final = {"ip4": (ipaddress.IPv4Network, "198.51.100.0/24 or 192.0.2.25"),
+                       "ip6": (ipaddress.IPv6Network, "2001:db8:100::/64 or 2001:db8::25")}
+
+
+def _spf_networks(spf: Spf) -> list[InventoryError]:
+    """Each spf.ip4 / spf.ip6 entry an address or a network of its family, in CIDR notation."""
+    out = []
+    for mechanism, (family, example) in SPF_FAMILIES.items():
+        for i, value in enumerate(getattr(spf, mechanism)):
+            try:
+                network = ipaddress.ip_network(value, strict=True)
+            except ValueError as exc:
+                problem = f"not an address or a network in CIDR notation: {exc}"
+            else:
+                if isinstance(network, family):
+                    continue
+                problem = f"{value} is an IPv{network.version} network, not one for {mechanism}:"
+            out.append(_error(spf.location, f"{mechanism}[{i}]", problem,
+                              f"write an {mechanism} address or network, e.g. {example}"))
     return out
 
 

@@ -71,7 +71,10 @@ _REGEX_HINTS: Mapping[tuple[str, str], str] = {
     ("mail", "domain"): "write a domain (example.com), or .example.com for its subdomains",
     ("mail", "selector"): "write a DKIM selector: DNS labels of letters, digits and '-', e.g. 2026a",
     ("mail", "address"): _ADDRESS,
+    ("mail", "rua"): "write a mailto: URI for the aggregate reports, e.g. mailto:dmarc@example.net",
+    ("mail", "tls_rpt"): "write a mailto: or https: URI for the TLS reports, e.g. mailto:tlsrpt@example.net",
     ("drill", "mailbox"): _ADDRESS,
+    ("dns", "contact"): "write the zones' contact as a mail address (SOA RNAME), e.g. hostmaster@example.net",
 }
 # what to write where a value is missing or empty, when "add `key`" says too little (secrets, mostly)
 _MISSING_HINTS: Mapping[tuple[str, str], str] = {
@@ -81,6 +84,10 @@ _MISSING_HINTS: Mapping[tuple[str, str], str] = {
     ("mail", "replication_password"): 'give the doveadm replication password from the vault: '
                                       '"{{ vault_tier3_mail_replication }}", or remove the key',
     ("mail", "domains"): "declare the domains the service receives mail for: [{name: example.net, dkim: [...]}]",
+    ("dns", "tsig_secret"): 'add the zone transfers\' TSIG key (base64 HMAC-SHA256) from the vault: '
+                            '"{{ vault_tier3_dns_tsig }}"',
+    ("dns", "primary"): "name the host of group dns that holds the zones, e.g. primary: dns1",
+    ("dns", "contact"): "give the zones' contact address (SOA RNAME), e.g. contact: hostmaster@example.net",
 }
 
 
