@@ -116,19 +116,20 @@ def tier3_dns_zone(  # noqa: PLR0917  (a Jinja filter takes its arguments positi
         domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
                    sites: Mapping[str, str], nameservers: Sequence[Mapping[str, Any]], primary_ns: str, contact: str,
                    dkim: Mapping[str, str] | None = None, tlsa: Mapping[str, Sequence[str]] | None = None,
-                   ttl: int = 3600, egress: Sequence[str] = ()) -> str:
+                   ttl: int = 3600, egress: Sequence[str] = (), balancers: Sequence[str] = ()) -> str:
     _ready()
     try:
         return _zone.zone(domain, mail, vips or [], sites or {}, nameservers, primary_ns=primary_ns, contact=contact,
-                          dkim=dkim or {}, tlsa=tlsa or {}, ttl=int(ttl), egress=list(egress or []))
+                          dkim=dkim or {}, tlsa=tlsa or {}, ttl=int(ttl), egress=list(egress or []),
+                          balancers=list(balancers or []))
     except (KeyError, TypeError, ValueError) as exc:
         raise AnsibleFilterError(f"tier3_dns_zone: domain {domain.get('name', '?')!r}: {exc}") from exc
 
 
 def tier3_dns_mx_names(mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
-                       sites: Mapping[str, str]) -> dict[str, list[str]]:
+                       sites: Mapping[str, str], balancers: Sequence[str] = ()) -> dict[str, list[str]]:
     _ready()
-    return _zone.mx_hosts(mail, vips or [], sites or {})
+    return _zone.mx_hosts(mail, vips or [], sites or {}, list(balancers or []))
 
 
 def tier3_dns_spki_sha256(certificate_pem: str) -> str:

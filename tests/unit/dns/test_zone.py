@@ -55,12 +55,14 @@ def example_zone(domain: dict[str, Any], data: dict[str, Any]) -> str:
     # stand-ins for the facts (the example holds no addresses): 192.0.2.201... and one IPv6 address
     nameservers = [{"name": f"{host}.{service_domain}", "addresses": [f"192.0.2.{201 + i}", f"2001:db8::{201 + i}"]}
                    for i, host in enumerate(sorted(hosts))]
-    mx = mx_hosts(mail, data["tier3_vips"], data["sites"])
+    children = yaml.safe_load((EXAMPLE / "hosts.yml").read_text(encoding="utf-8"))["all"]["children"]
+    balancers = list(children["lb"]["hosts"])  # the role passes groups['lb']
+    mx = mx_hosts(mail, data["tier3_vips"], data["sites"], balancers)
     dkim = {entry["selector"]: KEY for entry in domain.get("dkim") or []}
     dns = data.get("tier3_dns") or {"primary": sorted(hosts)[0], "contact": f"hostmaster@{service_domain}"}
     return zone(domain, mail, data["tier3_vips"], data["sites"], nameservers,
                 primary_ns=f"{dns['primary']}.{service_domain}", contact=dns["contact"], dkim=dkim,
-                tlsa={name: [DIGEST] for name in mx}, ttl=int(dns.get("ttl", 3600)))
+                tlsa={name: [DIGEST] for name in mx}, ttl=int(dns.get("ttl", 3600)), balancers=balancers)
 
 
 @pytest.mark.parametrize("index", [0, 1], ids=["example.net", "example.org"])
@@ -114,6 +116,21 @@ CASES: list[tuple[dict[str, Any], str, str, list[str]]] = [
      ["v=TLSRPTv1; rua=mailto:tlsrpt@lab.tier3.test"]),
     ({}, "_25._tcp.mx-lab.lab.tier3.test", "TLSA", [f"3 1 1 {DIGEST}"]),  # one per digest, lower case
 ]
+
+
+def test_the_internet_reaches_the_load_balancers_vip_not_the_relay_vip_of_the_mx_pair() -> None:
+    mail = {"hostname": "mail.example.net", "imap_hostname": "imap.example.net"}
+    vips = [{"name": "edge", "address": "192.0.2.10", "services": ["smtp", "submission"],
+             "members": [{"host": "lb1"}, {"host": "lb2"}]},
+            {"name": "relay", "address": "192.0.2.12", "services": ["smtp"],
+             "members": [{"host": "mx1"}, {"host": "mx2"}]}]
+    sites = dict.fromkeys(("lb1", "lb2", "mx1", "mx2"), "fra1")
+    got = records({"name": "example.net"}, mail, vips, sites, [], balancers=["lb1", "lb2"])
+    assert found(got, "mx-fra1.example.net", "A") == ["192.0.2.10"]
+    assert found(got, "mail.example.net", "A") == ["192.0.2.10"]
+    # without load balancers the MX pair's own VIP is the door
+    assert found(records({"name": "example.net"}, mail, vips, sites, []), "mx-fra1.example.net", "A") == [
+        "192.0.2.10", "192.0.2.12"]
 
 
 @pytest.mark.parametrize(("domain", "owner", "rtype", "expected"), CASES,

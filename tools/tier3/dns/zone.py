@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -66,21 +66,29 @@ def _site_of_vip(vip: Mapping[str, Any], sites: Mapping[str, str]) -> str:
     return next((sites[h] for h in members if sites.get(h)), "")
 
 
-def _fronting(vips: Sequence[Mapping[str, Any]], services: frozenset[str]) -> list[Mapping[str, Any]]:
-    """The VIPs that front one of ``services``; when no VIP says what it fronts, every VIP."""
+def _fronting(vips: Sequence[Mapping[str, Any]], services: frozenset[str],
+              balancers: Collection[str] = ()) -> list[Mapping[str, Any]]:
+    """The VIPs the internet reaches for one of ``services``: those that front it (every VIP when none
+    says what it fronts); of those, the ones the load balancers hold when any is (an MX pair's own VIP
+    beside them is the relay for the application servers, not the door to the internet)."""
     declared = [v for v in vips if v.get("services")]
-    if not declared:
-        return list(vips)
-    return [v for v in declared if services & set(v.get("services") or [])]
+    found = [v for v in declared if services & set(v.get("services") or [])] if declared else list(vips)
+    held = [v for v in found if _held_by(v, balancers)]
+    return held or found
+
+
+def _held_by(vip: Mapping[str, Any], balancers: Collection[str]) -> bool:
+    members = [str(m.get("host", "")) for m in vip.get("members") or []]
+    return bool(members) and all(m in balancers for m in members)
 
 
 def mx_hosts(mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
-             sites: Mapping[str, str]) -> dict[str, list[str]]:
+             sites: Mapping[str, str], balancers: Collection[str] = ()) -> dict[str, list[str]]:
     """MX name -> its addresses: one name per site, ``mx-<site>.<domain of tier3_mail.hostname>``, with
     the addresses of that site's SMTP VIPs (a VIP whose members have no site: ``mx.<domain>``)."""
     service_domain = parent(str(mail["hostname"]))
     out: dict[str, list[str]] = {}
-    for vip in _fronting(vips, SMTP_SERVICES):
+    for vip in _fronting(vips, SMTP_SERVICES, balancers):
         site = _site_of_vip(vip, sites)
         name = f"mx-{site}.{service_domain}" if site else f"mx.{service_domain}"
         addresses = out.setdefault(name, [])
@@ -124,7 +132,7 @@ def dmarc_record(dmarc: Mapping[str, Any] | None) -> str:
 def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
             sites: Mapping[str, str], nameservers: Sequence[Mapping[str, Any]], *,
             dkim: Mapping[str, str] | None = None, tlsa: Mapping[str, Sequence[str]] | None = None,
-            ttl: int = DEFAULT_TTL, egress: Sequence[str] = ()) -> list[Record]:
+            ttl: int = DEFAULT_TTL, egress: Sequence[str] = (), balancers: Collection[str] = ()) -> list[Record]:
     """Every record of ``domain`` (an entry of ``tier3_mail.domains``) except the SOA.
 
     - ``mail``: ``tier3_mail`` (``hostname``, ``imap_hostname``); ``vips``: ``tier3_vips``; ``sites``:
@@ -135,6 +143,7 @@ def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[M
     - ``tlsa``: MX name -> SHA-256 digests (hex) of the SubjectPublicKeyInfo of every certificate that
       may answer on it: ``_25._tcp.<mx> TLSA 3 1 1 <digest>`` each.
     - ``egress``: addresses the MX hosts send from (their own), added to SPF besides the MX VIPs.
+    - ``balancers``: the hosts of group lb: where they hold a VIP of a service, the names point there.
 
     MX: every site's name at priority 10. The MX hosts are active-active behind each site's VIP
     (docs/mail.md), and the sites are peers: equal priorities let senders spread over the sites and
@@ -145,14 +154,14 @@ def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[M
     out: list[Record] = []
     for server in nameservers:
         out.append(Record(name, "NS", f"{str(server['name']).rstrip('.')}.", ttl))
-    mx = mx_hosts(mail, vips, sites)
+    mx = mx_hosts(mail, vips, sites, balancers)
     for mx_name in sorted(mx):
         out.append(Record(name, "MX", f"{MX_PRIORITY} {mx_name}.", ttl))
     addressed: dict[str, list[str]] = {}
     for server in nameservers:
         addressed.setdefault(str(server["name"]).rstrip(".").lower(), []).extend(server.get("addresses") or [])
-    addressed.setdefault(str(mail["hostname"]).lower(), []).extend(_addresses(_fronting(vips, HOSTNAME_SERVICES)))
-    addressed.setdefault(str(mail["imap_hostname"]).lower(), []).extend(_addresses(_fronting(vips, IMAP_SERVICES)))
+    for service_name, services in ((mail["hostname"], HOSTNAME_SERVICES), (mail["imap_hostname"], IMAP_SERVICES)):
+        addressed.setdefault(str(service_name).lower(), []).extend(_addresses(_fronting(vips, services, balancers)))
     for mx_name, addresses in mx.items():
         addressed.setdefault(mx_name.lower(), []).extend(addresses)
     for owner in sorted(addressed):
@@ -225,7 +234,8 @@ def render(domain: str, zone_records: Iterable[Record], primary_ns: str, contact
 def zone(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
          sites: Mapping[str, str], nameservers: Sequence[Mapping[str, Any]], *, primary_ns: str, contact: str,
          dkim: Mapping[str, str] | None = None, tlsa: Mapping[str, Sequence[str]] | None = None,
-         ttl: int = DEFAULT_TTL, egress: Sequence[str] = ()) -> str:
+         ttl: int = DEFAULT_TTL, egress: Sequence[str] = (), balancers: Collection[str] = ()) -> str:
     """``render`` of ``records``: the zone file of one domain, in one call."""
-    found = records(domain, mail, vips, sites, nameservers, dkim=dkim, tlsa=tlsa, ttl=ttl, egress=egress)
+    found = records(domain, mail, vips, sites, nameservers, dkim=dkim, tlsa=tlsa, ttl=ttl, egress=egress,
+                    balancers=balancers)
     return render(str(domain["name"]), found, primary_ns, contact, ttl=ttl)

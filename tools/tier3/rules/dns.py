@@ -21,10 +21,12 @@ MAIL_CONTROLS = ("NIST-800-53:SI-8", "ISO27001:A.5.14")
 
 def mx_vips(topology: Topology) -> list[Vip]:
     """The VIPs the MX records name, as ``tier3.dns.zone`` picks them: those whose services include
-    smtp; when no VIP declares services, every VIP."""
-    if not any(v.services for v in topology.vips):
-        return list(topology.vips)
-    return [v for v in topology.vips if "smtp" in v.services]
+    smtp (every VIP when none declares services); of those, the ones the load balancers hold, if any."""
+    found = [v for v in topology.vips if "smtp" in v.services] if any(v.services for v in topology.vips) \
+        else list(topology.vips)
+    balancers = {h.name for h in topology.group("lb")}
+    held = [v for v in found if v.members and all(m.host in balancers for m in v.members)]
+    return held or found
 
 
 def published_spf(topology: Topology, domain: MailDomain) -> str:
