@@ -55,7 +55,9 @@ class DrillOptions:
     slow: float = 1.0  # a success slower than this after the fault is a disruption (a SYN retransmitted)
     settle: float = 30.0  # how long a read waits for mail still in flight
     rejoin_timeout: float = 180.0  # restore -> systemd, the role's units and its port back
-    backlog_timeout: float = 60.0  # before imap-failover: replication left by earlier mail drains, or no drill
+    # before imap-failover: replication left by earlier mail drains, or no drill; longer than dsync's
+    # I/O timeout (roles/dovecot: -T 60), so a session that stalled just before is timed out and retried
+    backlog_timeout: float = 150.0
     queue_timeout: float = 90.0  # then: the MX queues flushed until empty (deferred mail is delayed, not lost)
     replication_timeout: float = 120.0  # then: no user queued or failed on the IMAP pair (replication kicked)
     warmup_timeout: float = 60.0
