@@ -66,7 +66,7 @@ def _site_of_vip(vip: Mapping[str, Any], sites: Mapping[str, str]) -> str:
     return next((sites[h] for h in members if sites.get(h)), "")
 
 
-def _fronting(vips: Sequence[Mapping[str, Any]], services: frozenset[str],
+def fronting(vips: Sequence[Mapping[str, Any]], services: frozenset[str],
               balancers: Collection[str] = ()) -> list[Mapping[str, Any]]:
     """The VIPs the internet reaches for one of ``services``: those that front it (every VIP when none
     says what it fronts); of those, the ones the load balancers hold when any is (an MX pair's own VIP
@@ -88,7 +88,7 @@ def mx_hosts(mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
     the addresses of that site's SMTP VIPs (a VIP whose members have no site: ``mx.<domain>``)."""
     service_domain = parent(str(mail["hostname"]))
     out: dict[str, list[str]] = {}
-    for vip in _fronting(vips, SMTP_SERVICES, balancers):
+    for vip in fronting(vips, SMTP_SERVICES, balancers):
         site = _site_of_vip(vip, sites)
         name = f"mx-{site}.{service_domain}" if site else f"mx.{service_domain}"
         addresses = out.setdefault(name, [])
@@ -161,7 +161,7 @@ def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[M
     for server in nameservers:
         addressed.setdefault(str(server["name"]).rstrip(".").lower(), []).extend(server.get("addresses") or [])
     for service_name, services in ((mail["hostname"], HOSTNAME_SERVICES), (mail["imap_hostname"], IMAP_SERVICES)):
-        addressed.setdefault(str(service_name).lower(), []).extend(_addresses(_fronting(vips, services, balancers)))
+        addressed.setdefault(str(service_name).lower(), []).extend(_addresses(fronting(vips, services, balancers)))
     for mx_name, addresses in mx.items():
         addressed.setdefault(mx_name.lower(), []).extend(addresses)
     for owner in sorted(addressed):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tier3.dns.spf import MAX_LOOKUPS, spf_lookups, spf_record
+from tier3.dns.zone import SMTP_SERVICES, fronting
 from tier3.model import MailDomain, Severity, Topology, Vip
 from tier3.model.dns import DNS_GROUP
 from tier3.rules._lookup import at, dependencies, group_location, names, site_members
@@ -20,13 +21,13 @@ MAIL_CONTROLS = ("NIST-800-53:SI-8", "ISO27001:A.5.14")
 
 
 def mx_vips(topology: Topology) -> list[Vip]:
-    """The VIPs the MX records name, as ``tier3.dns.zone`` picks them: those whose services include
-    smtp (every VIP when none declares services); of those, the ones the load balancers hold, if any."""
-    found = [v for v in topology.vips if "smtp" in v.services] if any(v.services for v in topology.vips) \
-        else list(topology.vips)
-    balancers = {h.name for h in topology.group("lb")}
-    held = [v for v in found if v.members and all(m.host in balancers for m in v.members)]
-    return held or found
+    """The VIPs the MX records name: ``tier3.dns.zone.fronting`` picks them, as for the zone itself
+    (those that front smtp, every VIP when none says what it fronts; of those, the ones the load
+    balancers hold, if any)."""
+    views = [{"address": v.address, "services": list(v.services), "members": [{"host": m.host} for m in v.members]}
+             for v in topology.vips]
+    chosen = {id(view) for view in fronting(views, SMTP_SERVICES, {h.name for h in topology.group("lb")})}
+    return [vip for vip, view in zip(topology.vips, views, strict=True) if id(view) in chosen]
 
 
 def published_spf(topology: Topology, domain: MailDomain) -> str:
