@@ -96,7 +96,9 @@ def stage_sets_down(structure: Structure) -> Any:
     found = plan(structure)
     top, clusters = found.top, found.clusters
     size = 1 << n
-    tables = {id(b): _block_table(structure, q, b) for _, blocks in clusters for b in blocks}
+    # each block's table over every stage set of the service, built once for all the top states
+    tables = {id(b): _block_table(structure, q, b)[:, _stage_map(b.stages, n)]
+              for _, blocks in clusters for b in blocks}
     z = np.zeros(size)
     for t_state in range(1 << len(top)):
         weight = _weight(q, top, t_state)
@@ -270,12 +272,12 @@ def _cluster_sum(
         weights *= np.where(bit == 1, q[g], 1.0 - q[g])
     product = np.ones((states, 1 << n))
     for block in blocks:
-        table = tables[id(block)]  # (2^|globals of block|, 2^|stages of block|)
+        table = tables[id(block)]  # (2^|globals of block|, 2^|stages of the service|)
         rows = np.zeros(states, dtype=np.int64)
         for i, g in enumerate(block.globals_):
             bit = (index >> position[g]) & 1 if g in position else np.full(states, top_bit[g])
             rows |= bit << i
-        product *= table[rows][:, _stage_map(block.stages, n)]
+        product *= table[rows]
     return weights @ product
 
 
