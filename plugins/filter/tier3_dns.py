@@ -1,7 +1,8 @@
 # Copyright: tier3 contributors
 # Apache-2.0 (see LICENSE)
-"""Filters tier3.dc.tier3_dns_zone, tier3_dns_mx_names, tier3_dns_spki_sha256: the mail domains' zones
-for roles/dns_authoritative, computed on the controller by the library the rules use (tier3.dns)."""
+"""Filters tier3.dc.tier3_dns_zone, tier3_dns_mx_names, tier3_dns_mta_sts_policies, tier3_dns_spki_sha256: the
+mail domains' zones for roles/dns_authoritative and their MTA-STS policy files for roles/haproxy, computed on the
+controller by the library the rules use (tier3.dns), so the policy served is the one the zone's id hashes."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ description:
     behind the declared DNS rules), with NS (and glue), one MX per site at priority 10, A/AAAA of the mail
     names, SPF, DKIM, DMARC, MTA-STS, TLS-RPT and TLSA records. Deterministic; the SOA serial is a
     placeholder that Knot replaces.
-  - Also in this file, C(tier3_dns_mx_names) (MX name to its addresses, one per site) and
+  - Also in this file, C(tier3_dns_mx_names) (MX name to its addresses, one per site),
+    C(tier3_dns_mta_sts_policies) (C(tier3_mail) to a mapping domain to the text of its MTA-STS policy file, the
+    text whose hash C(_mta-sts) publishes; positional C(vips), C(sites), C(balancers)) and
     C(tier3_dns_spki_sha256) (the C(3 1 1) TLSA digest of a PEM certificate).
 positional: _input, mail, vips, sites, nameservers, primary_ns, contact
 options:
@@ -94,6 +97,12 @@ EXAMPLES = r"""
          [{'name': 'dns1.lab.tier3.test', 'addresses': ['10.89.30.31']}], 'dns1.lab.tier3.test',
          'hostmaster@lab.tier3.test', dkim={'lab2026': 'MIIBIjAN...'}) }}
 
+- name: The MTA-STS policy file of every mail domain (roles/haproxy serves them)
+  ansible.builtin.debug:
+    msg: >-
+      {{ tier3_mail | tier3.dc.tier3_dns_mta_sts_policies(tier3_vips, {'lb1': 'lab', 'lb2': 'lab'},
+         ['lb1', 'lb2']) }}
+
 - name: The TLSA digest of the host certificate
   ansible.builtin.debug:
     msg: "{{ lookup('ansible.builtin.file', '/etc/tier3/pki/tier3.crt') | tier3.dc.tier3_dns_spki_sha256 }}"
@@ -101,8 +110,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The zone file text (tier3_dns_zone); a mapping MX name -> addresses (tier3_dns_mx_names); a hex
-    digest (tier3_dns_spki_sha256).
+  description: The zone file text (tier3_dns_zone); a mapping MX name -> addresses (tier3_dns_mx_names); a mapping
+    domain -> policy text (tier3_dns_mta_sts_policies); a hex digest (tier3_dns_spki_sha256).
   type: str
 """
 
@@ -132,6 +141,15 @@ def tier3_dns_mx_names(mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]
     return _zone.mx_hosts(mail, vips or [], sites or {}, list(balancers or []))
 
 
+def tier3_dns_mta_sts_policies(mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]],
+                               sites: Mapping[str, str], balancers: Sequence[str] = ()) -> dict[str, str]:
+    _ready()
+    try:
+        return _zone.mta_sts_policies(mail or {}, vips or [], sites or {}, list(balancers or []))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"tier3_dns_mta_sts_policies: tier3_mail.domains: {exc}") from exc
+
+
 def tier3_dns_spki_sha256(certificate_pem: str) -> str:
     _ready()
     try:
@@ -145,5 +163,6 @@ class FilterModule:
         return {
             "tier3_dns_zone": tier3_dns_zone,
             "tier3_dns_mx_names": tier3_dns_mx_names,
+            "tier3_dns_mta_sts_policies": tier3_dns_mta_sts_policies,
             "tier3_dns_spki_sha256": tier3_dns_spki_sha256,
         }

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
 import json
 import os
 import re
+import socket
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -35,6 +38,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from conftest import ROOT, Lab, podman_exec
+from tier3.dns.zone import policy_id
 
 TIMEOUT = 3.0
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -210,3 +214,28 @@ def test_a_changed_record_moves_the_serial_once_and_reaches_the_secondary(
     restored = serial(servers["dns1"], zone)
     wait_serial(servers["dns2"], zone, restored)
     assert not any("ip4:192.0.2.77" in t.split() for t in answer(servers["dns2"], zone, "TXT"))
+
+
+
+def test_the_mta_sts_policy_is_served_over_https_on_the_smtp_vip_and_its_id_is_in_the_zone(
+        lab: Lab, servers: dict[str, str], zone: str) -> None:
+    """RFC 8461: https://mta-sts.<domain>/.well-known/mta-sts.txt, at the address the zone gives
+    mta-sts.<domain> (the SMTP VIP: HAProxy), with a certificate for that name from the lab CA; the id in
+    _mta-sts is the hash of exactly the body served."""
+    name = f"mta-sts.{zone}"
+    server = next(iter(servers.values()))
+    (address,) = answer(server, name, "A")
+    context = ssl.create_default_context(cafile=lab.ca_file)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    connection = http.client.HTTPConnection(name, 443, timeout=10)
+    connection.sock = context.wrap_socket(socket.create_connection((address, 443), timeout=10), server_hostname=name)
+    try:
+        connection.request("GET", "/.well-known/mta-sts.txt", headers={"Host": name})
+        response = connection.getresponse()
+        body = response.read().decode()
+    finally:
+        connection.close()
+    assert (response.status, response.getheader("Content-Type")) == (200, "text/plain"), body
+    assert body.startswith("version: STSv1\r\n"), body
+    assert "\r\nmx: " in body, body
+    assert answer(server, f"_mta-sts.{zone}", "TXT") == [f"v=STSv1; id={policy_id(body)}"]

@@ -21,6 +21,7 @@ from tier3.dns.spf import spf_lookups
 from tier3.dns.zone import (
     Record,
     dmarc_record,
+    mta_sts_policies,
     mta_sts_policy,
     mx_hosts,
     parent,
@@ -115,6 +116,9 @@ CASES: list[tuple[dict[str, Any], str, str, list[str]]] = [
     ({"tls_rpt": "mailto:tlsrpt@lab.tier3.test"}, "_smtp._tls.lab.tier3.test", "TXT",
      ["v=TLSRPTv1; rua=mailto:tlsrpt@lab.tier3.test"]),
     ({}, "_25._tcp.mx-lab.lab.tier3.test", "TLSA", [f"3 1 1 {DIGEST}"]),  # one per digest, lower case
+    # the policy host, on the VIPs that front SMTP (roles/haproxy serves the policy there), with or without mta_sts
+    ({}, "mta-sts.lab.tier3.test", "A", ["10.89.30.100"]),
+    ({"mta_sts": {"mode": "enforce"}}, "mta-sts.lab.tier3.test", "A", ["10.89.30.100"]),
 ]
 
 
@@ -151,6 +155,36 @@ def test_mta_sts_id_moves_with_the_policy_only() -> None:
     assert len(policy_id("x")) <= 32
 
 
+def test_the_policies_served_are_the_texts_the_zone_hashes() -> None:
+    mail = {"hostname": "mail.example.net", "imap_hostname": "imap.example.net",
+            "domains": [{"name": "Example.NET", "mta_sts": {"mode": "enforce", "max_age": 86400}},
+                        {"name": "example.org", "dkim": [{"selector": "s", "private_key": "never read"}]}]}
+    vips = [{"name": "a", "address": "192.0.2.10", "services": ["smtp"], "members": [{"host": "fra1-lb1"}]},
+            {"name": "b", "address": "2001:db8::25", "services": ["smtp"], "members": [{"host": "ams1-lb1"}]}]
+    sites = {"fra1-lb1": "fra1", "ams1-lb1": "ams1"}
+    policies = mta_sts_policies(mail, vips, sites, ["fra1-lb1", "ams1-lb1"])
+    assert policies == {
+        "example.net": "version: STSv1\r\nmode: enforce\r\nmx: mx-ams1.example.net\r\nmx: mx-fra1.example.net\r\n"
+                       "max_age: 86400\r\n",
+        "example.org": mta_sts_policy(["mx-fra1.example.net", "mx-ams1.example.net"]),
+    }
+    for domain in mail["domains"]:
+        got = records(domain, mail, vips, sites, [], balancers=["fra1-lb1", "ams1-lb1"])
+        name = str(domain["name"]).lower()
+        assert found(got, f"_mta-sts.{name}", "TXT") == [f"v=STSv1; id={policy_id(policies[name])}"]
+        # the policy host: every site's SMTP VIP, IPv4 and IPv6
+        assert (found(got, f"mta-sts.{name}", "A"), found(got, f"mta-sts.{name}", "AAAA")) == (
+            ["192.0.2.10"], ["2001:db8::25"])
+    assert mta_sts_policies({"hostname": "mail.example.net", "imap_hostname": "imap.example.net"}, vips, sites) == {}
+
+
+def test_no_smtp_vip_no_policy_host() -> None:
+    mail = {"hostname": "mail.example.net", "imap_hostname": "imap.example.net"}
+    vips = [{"name": "i", "address": "192.0.2.11", "services": ["imap"], "members": [{"host": "lb1"}]}]
+    got = records({"name": "example.net"}, mail, vips, {"lb1": "fra1"}, [], balancers=["lb1"])
+    assert [r for r in got if r.name == "mta-sts.example.net"] == []
+
+
 def test_one_mx_per_site_at_equal_priority_and_vips_without_services() -> None:
     mail = {"hostname": "mail.example.net", "imap_hostname": "imap.example.net"}
     vips = [{"name": "a", "address": "192.0.2.10", "services": ["smtp"], "members": [{"host": "fra1-lb1"}]},
@@ -175,7 +209,8 @@ def test_names_of_another_domain_get_no_address_here() -> None:
     ns1 = [{"name": "ns1.example.net", "addresses": ["192.0.2.53"]}]
     got = records({"name": "example.org"}, mail, vips, {"h": "fra1"}, ns1,
                   tlsa={"mx-fra1.example.net": [DIGEST]})
-    assert [(r.name, r.type) for r in got if r.type in ("A", "AAAA", "TLSA")] == []
+    # only its own policy host: the MX, mail, imap and name server names are example.net's
+    assert [(r.name, r.type) for r in got if r.type in ("A", "AAAA", "TLSA")] == [("mta-sts.example.org", "A")]
     assert found(got, "example.org", "MX") == ["10 mx-fra1.example.net."]
     assert found(got, "example.org", "NS") == ["ns1.example.net."]
 

@@ -2,8 +2,10 @@
 
 Pure functions on the plain data Ansible holds in hostvars (``tier3_mail``, ``tier3_vips``, each host's
 ``tier3_host.site``), no I/O. ``records`` returns what the domain publishes (NS, MX, A/AAAA, SPF, DKIM,
-DMARC, MTA-STS, TLS-RPT, TLSA) and ``render`` the RFC 1035 master file that roles/dns_authoritative
-serves; the lab's tests query every record back from both servers.
+DMARC, MTA-STS and its policy host, TLS-RPT, TLSA) and ``render`` the RFC 1035 master file that
+roles/dns_authoritative serves; the lab's tests query every record back from both servers.
+``mta_sts_policies`` gives the policy files that roles/haproxy serves, the texts whose hashes the zone
+publishes.
 
 Names are absolute, written without the final dot (``mx-lab.lab.tier3.test``); ``render`` writes the
 owners relative to the origin. A record whose owner lies outside the domain (the address of a name
@@ -25,6 +27,7 @@ MX_PRIORITY: Final = 10
 DMARC_DEFAULT_POLICY: Final = "quarantine"
 MTA_STS_DEFAULT_MODE: Final = "testing"
 MTA_STS_DEFAULT_MAX_AGE: Final = 604800  # one week (RFC 8461 allows up to a year)
+MTA_STS_HOST: Final = "mta-sts"  # the policy is served at https://mta-sts.<domain>/ (RFC 8461 3.3)
 TXT_CHUNK: Final = 255  # bytes per character-string (RFC 1035 3.3)
 # SOA timers: secondaries get NOTIFY on every change, so refresh is only the fallback; expire two weeks,
 # so a secondary keeps answering through a long outage of the primary; negative answers cached 5 min.
@@ -113,6 +116,24 @@ def mta_sts_policy(mx_names: Iterable[str], mode: str = MTA_STS_DEFAULT_MODE,
     return "\r\n".join(lines) + "\r\n"
 
 
+def domain_mta_sts_policy(domain: Mapping[str, Any], mx: Iterable[str]) -> str:
+    """The policy text ``domain`` (an entry of ``tier3_mail.domains``) publishes for its MX names ``mx``: its
+    ``mta_sts`` mode and max_age, or the defaults. The zone hashes it into ``_mta-sts`` and roles/haproxy serves
+    it (``mta_sts_policies``), so the two read it from here and the id matches the file."""
+    sts = domain.get("mta_sts") or {}
+    return mta_sts_policy(mx, str(sts.get("mode") or MTA_STS_DEFAULT_MODE),
+                          int(sts.get("max_age") or MTA_STS_DEFAULT_MAX_AGE))
+
+
+def mta_sts_policies(mail: Mapping[str, Any], vips: Sequence[Mapping[str, Any]], sites: Mapping[str, str],
+                     balancers: Collection[str] = ()) -> dict[str, str]:
+    """Domain name (lower case) -> the policy file it serves at ``https://mta-sts.<domain>/.well-known/mta-sts.txt``,
+    for every domain of ``mail`` (``tier3_mail``): the text whose hash ``records`` publishes. Reads only each
+    domain's ``name`` and ``mta_sts`` (never a DKIM key)."""
+    mx = mx_hosts(mail, vips, sites, balancers)
+    return {str(d["name"]).rstrip(".").lower(): domain_mta_sts_policy(d, mx) for d in mail.get("domains") or []}
+
+
 def policy_id(policy: str) -> str:
     """The ``id=`` of ``_mta-sts``: a hash of the policy text (20 hex digits; RFC 8461 allows 1-32
     alphanumerics), so it moves exactly when the policy does."""
@@ -145,6 +166,9 @@ def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[M
     - ``egress``: addresses the MX hosts send from (their own), added to SPF besides the MX VIPs.
     - ``balancers``: the hosts of group lb: where they hold a VIP of a service, the names point there.
 
+    ``mta-sts.<domain>``: A/AAAA of every MX name's addresses (the VIPs that front SMTP, where roles/haproxy
+    serves the policy file on 443), beside ``_mta-sts``, which every domain publishes (mode testing by default).
+
     MX: every site's name at priority 10. The MX hosts are active-active behind each site's VIP
     (docs/mail.md), and the sites are peers: equal priorities let senders spread over the sites and
     retry the other one when a site does not answer, where ranked priorities would send all mail to
@@ -164,6 +188,8 @@ def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[M
         addressed.setdefault(str(service_name).lower(), []).extend(_addresses(fronting(vips, services, balancers)))
     for mx_name, addresses in mx.items():
         addressed.setdefault(mx_name.lower(), []).extend(addresses)
+    # the policy's host (RFC 8461 3.3): where HAProxy serves it, on the VIPs that front SMTP, as the MX names
+    addressed.setdefault(f"{MTA_STS_HOST}.{name}", []).extend(a for addresses in mx.values() for a in addresses)
     for owner in sorted(addressed):
         if in_zone(owner, name):
             out += _address_records(owner, dict.fromkeys(addressed[owner]), ttl)
@@ -174,10 +200,7 @@ def records(domain: Mapping[str, Any], mail: Mapping[str, Any], vips: Sequence[M
     for selector in sorted(dkim or {}):
         out.append(Record(f"{selector}._domainkey.{name}", "TXT", f"v=DKIM1; k=rsa; p={(dkim or {})[selector]}", ttl))
     out.append(Record(f"_dmarc.{name}", "TXT", dmarc_record(domain.get("dmarc")), ttl))
-    sts = domain.get("mta_sts") or {}
-    policy = mta_sts_policy(mx, str(sts.get("mode") or MTA_STS_DEFAULT_MODE),
-                            int(sts.get("max_age") or MTA_STS_DEFAULT_MAX_AGE))
-    out.append(Record(f"_mta-sts.{name}", "TXT", f"v=STSv1; id={policy_id(policy)}", ttl))
+    out.append(Record(f"_mta-sts.{name}", "TXT", f"v=STSv1; id={policy_id(domain_mta_sts_policy(domain, mx))}", ttl))
     if domain.get("tls_rpt"):
         out.append(Record(f"_smtp._tls.{name}", "TXT", f"v=TLSRPTv1; rua={domain['tls_rpt']}", ttl))
     for mx_name in sorted(mx):
