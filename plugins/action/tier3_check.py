@@ -9,14 +9,17 @@ finding, so that the site step sees every host; a host it cannot read says so in
 
 Site scope (``scope: site``, once, on the controller): gathers each host's result from
 ``hostvars``, adds an ``error`` finding for each host that gave nothing, judges what needs more
-than one host (who holds each VIP) and probes every VIP service from the controller
-(``tier3.check.judge_site``), writes the reports to ``report_dir`` and fails when a rule fails at
-``fail_on`` or worse, or a host could not be judged. Documentation: plugins/modules/tier3_check.py
-(ansible-doc tier3.dc.tier3_check). playbooks/check.yml and ``tier3 check`` run both scopes.
+than one host (who holds each VIP), probes every VIP service from the controller and (``dns``, on by
+default when the inventory has dns hosts and ``tier3_dns``) asks every authoritative server for every
+record of every mail domain (``tier3.check.judge_site``), writes the reports to ``report_dir`` and
+fails when a rule fails at ``fail_on`` or worse, or a host could not be judged. Documentation:
+plugins/modules/tier3_check.py (ansible-doc tier3.dc.tier3_check). playbooks/check.yml and ``tier3 check``
+run both scopes.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,9 +34,11 @@ use_bundled()
 try:
     import tier3
     from tier3.check import PROBE_TIMEOUT, HostCheck, check_report, host_kinds, judge_host, judge_site, unanswered
+    from tier3.check.textfile import findings_textfile
     from tier3.errors import Tier3Error
     from tier3.evidence import items_from_answer, kinds_owed
     from tier3.model import Finding, Severity, Status, Topology, blocking
+    from tier3.probe.dns_expected import HOST_KEYS, SITE_KEYS, DnsPlan, plan_from_vars
     from tier3.report import format_text, writer
     from tier3.schema import load_inventory
 except ImportError as exc:
@@ -74,7 +79,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset((
         "scope", "kinds", "inventory", "max_bytes", "now",
-        "hosts", "results_var", "probe", "ca_file", "timeout", "report_dir", "fail_on",
+        "hosts", "results_var", "probe", "ca_file", "timeout", "report_dir", "fail_on", "dns",
     ))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -103,6 +108,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         owed = kinds_owed(topology, host, _kinds(args.get("kinds")))
         if not owed:
             return {"changed": False, "kinds": [], "evidence": [], "findings": [], "facts": [],
+                    "textfile": findings_textfile([], time.time()),
                     "msg": f"{host}: the inventory declares nothing tier3 check reads on this host"}
         module_args: dict[str, Any] = {"kinds": list(owed)}
         if args.get("max_bytes") is not None:
@@ -116,8 +122,10 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         now = args.get("now")
         check = judge_host(host, items, owed, topology, float(now) if now is not None else None)
         failed = [f for f in check.findings if f.status in (Status.FAIL, Status.ERROR)]
+        findings = [f.to_dict() for f in check.findings]
         return {"changed": False, "kinds": list(owed), "evidence": answer["evidence"],
-                "findings": [f.to_dict() for f in check.findings], "facts": list(check.facts),
+                "findings": findings, "facts": list(check.facts),
+                "textfile": findings_textfile(findings, float(now) if now is not None else time.time()),
                 "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in failed}), "msg": _summary(check)}
 
     # ---- site scope -----------------------------------------------------------------------------
@@ -143,6 +151,21 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                                         tuple(said.get("facts", ()))))
         return checks, lost
 
+    def _dns_plan(self, task_vars: Mapping[str, Any]) -> DnsPlan | None:
+        """The questions for the authoritative servers, from the inventory's variables (templated here: the
+        DKIM private keys are read on the controller for their public halves and go no further)."""
+        hostvars = task_vars.get("hostvars", {})
+        groups = {name: list(hosts) for name, hosts in (task_vars.get("groups") or {}).items()}
+        dns_hosts = set(groups.get("dns") or [])
+        view: dict[str, dict[str, Any]] = {}
+        for host in groups.get("all") or []:
+            if host not in hostvars:
+                continue
+            keys = HOST_KEYS + (SITE_KEYS if host in dns_hosts else ())
+            said = hostvars[host]
+            view[host] = {k: self._templar.template(said[k]) for k in keys if k in said}
+        return plan_from_vars(view, groups)
+
     def _site(self, args: dict[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
         topology, source = _topology(args, task_vars)
         hosts = args.get("hosts")
@@ -159,9 +182,11 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         if ca_file and not Path(ca_file).is_file():
             raise Tier3Error("ca_file", "", f"{ca_file}: no such file",
                              hint="the CA certificate (PEM) on the controller")
+        plan = self._dns_plan(task_vars) if bool(args.get("dns", True)) and topology.dns is not None else None
         site_findings, _ = judge_site(topology, checks, probe=probe, ca_file=ca_file,
-                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT))
-        report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost)
+                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan)
+        report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
+                              dns_probed=plan is not None and bool(plan.servers))
         written = self._write(report, args.get("report_dir"))
         errors = [f for f in report.findings if f.status is Status.ERROR]
         stop = blocking([f for f in report.failed if f.status is Status.FAIL], threshold)

@@ -59,6 +59,14 @@ options:
     description: For O(scope=site), whether to probe every service of every declared VIP from the controller.
     type: bool
     default: true
+  dns:
+    description:
+      - For O(scope=site), whether to ask every authoritative server (group C(dns), at its address: facts,
+        C(tier3_lab_address) or an address C(ansible_host)) for every record of every mail domain, compared with
+        what tier3.dns.zone generates from the inventory (rules T3-OBS-DNS-001..007). Only those servers are asked.
+      - Does nothing without C(tier3_dns) or dns hosts in the inventory.
+    type: bool
+    default: true
   ca_file:
     description: For O(scope=site), the PEM file of the CA the VIP listeners' certificates must verify against.
     type: path
@@ -145,6 +153,13 @@ failed_rules:
   type: list
   elements: str
   sample: ["T3-OBS-VRP-001 vip:lab-smtp"]
+textfile:
+  description:
+    - O(scope=host) - the host's open findings as node exporter textfile metrics (C(tier3_finding), with rule, subject,
+      severity and breaks_redundancy labels, and C(tier3_check_timestamp_seconds)); playbooks/check.yml writes it to
+      the host's textfile directory (roles/monitoring_agent) as C(tier3_findings.prom).
+  returned: scope host, when the host was read
+  type: str
 error:
   description: O(scope=host) - why the host could not be read (the module failed).
   returned: when the module failed

@@ -1,6 +1,8 @@
 """`tier3 check` on the converged lab: every live host read in one round trip, judged against the rules
-and inventory/lab. Healthy, it exits 0 with every evidence item hashed; with a VIP added on the member
-that does not hold it (a split brain made by hand), it exits 1 naming exactly that VIP and rule.
+and inventory/lab. Healthy, it exits 0 with every evidence item hashed, the lab's name servers asked for
+every record, and each host's findings exported for Prometheus; with a VIP added on the member that does
+not hold it (a split brain made by hand), it exits 1 naming exactly that VIP and rule; with the secondary
+name server's Knot stopped, exactly T3-OBS-DNS-001 on that server.
 
 Runs after test_mail.py (file order): the split brain is undone and the machine's neighbour entry for
 the VIP flushed before anything else talks to the VIP.
@@ -59,6 +61,12 @@ def test_the_healthy_lab_passes_with_every_evidence_item_hashed(lab: Lab, tmp_pa
     ran = {c["rule_id"] for c in report["checks"]}
     assert {"T3-OBS-VRP-001", "T3-OBS-VRP-002", "T3-OBS-MAL-001", "T3-OBS-MAL-004", "T3-OBS-MAL-006", "T3-OBS-TLS-001",
             "T3-OBS-TLS-005"} <= ran
+    # the lab's two Knot servers asked for every record of the mail domain (docs/check.md)
+    assert {f"T3-OBS-DNS-00{n}" for n in range(1, 8)} <= ran
+    # each service host's findings for Prometheus (roles/monitoring_agent's textfile collector)
+    for host in (h for h, v in lab.host_vars.items() if v.get("tier3_host")):
+        exported = podman_exec(host, "cat", "/var/lib/prometheus/node-exporter/tier3_findings.prom").stdout
+        assert "tier3_check_timestamp_seconds " in exported, host
     for line in ("✓ mx1: postqueue; 1 item(s) read, 0 finding(s)", "✓ lb2: vip-holders; 1 item(s) read"):
         assert line in said
     assert (tmp_path / "check.junit.xml").is_file()
@@ -80,6 +88,19 @@ def test_a_vip_on_both_members_is_reported_as_split_brain(lab: Lab, tmp_path: Pa
     assert failed == [("T3-OBS-VRP-001", f"vip:{vip['name']}")], said
     assert sorted(report["findings"][0]["evidence"]["holders"]) == sorted([holder, other])
     assert holders(lab, vip["address"]) == [holder]
+
+
+def test_a_stopped_name_server_is_reported_and_the_other_still_judged(lab: Lab, tmp_path: Path) -> None:
+    secondary = next(h for h in lab.host_vars if h.startswith("dns") and h != lab.all_vars["tier3_dns"]["primary"])
+    podman_exec(secondary, "systemctl", "stop", "knot.service")
+    try:
+        rc, report, said = check(tmp_path, "--no-probe")
+    finally:
+        podman_exec(secondary, "systemctl", "start", "knot.service")
+    assert rc == 1, said
+    failed = [(f["rule_id"], f["subject"]) for f in report["findings"] if f["status"] in ("fail", "error")]
+    assert failed == [("T3-OBS-DNS-001", secondary)], said
+    assert lab.address(secondary) in report["findings"][0]["message"]
 
 
 GHOST = """\

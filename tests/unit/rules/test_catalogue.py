@@ -85,6 +85,8 @@ def test_observed_ids_are_the_fixed_ones_inspect_reports_carry() -> None:
     assert {f"T3-OBS-NET-00{i}" for i in range(1, 6)} <= observed_ids
     assert {f"T3-OBS-ENC-00{i}" for i in range(1, 8)} | {"T3-OBS-ENC-010"} <= observed_ids
     assert {f"T3-OBS-PWR-00{i}" for i in range(1, 7)} <= observed_ids
+    assert {r for r in observed_ids if r.startswith("T3-OBS-DNS-")} == {f"T3-OBS-DNS-00{i}" for i in range(1, 8)}
+    assert {RULES[f"T3-OBS-DNS-00{i}"].kinds for i in range(1, 8)} == {("dns-answers",)}
     assert RULES["T3-OBS-STO-004"].severity is Severity.CRITICAL
     assert {r.id for r in RULES.values() if r.scope is Scope.OBSERVED and not r.breaks_redundancy} >= {
         "T3-OBS-STO-005", "T3-OBS-PWR-006"}

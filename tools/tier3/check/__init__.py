@@ -5,7 +5,9 @@ returned) and the report. ``judge_host`` runs the kinds one host owes through th
 ``tier3.inspect`` (parse -> judge, the same code ``tier3 inspect`` runs on a saved file) and stamps
 every finding with the hash of the evidence item it rests on; ``judge_site`` adds what needs more
 than one host or the controller itself: who holds each VIP (``vip-holders`` over the ``ip -j addr``
-of every member) and every service of every VIP probed from the controller (``tls-listener``); and
+of every member), every service of every VIP probed from the controller (``tls-listener``), every
+record of every mail domain asked of every authoritative server (``dns-answers``, given a ``DnsPlan``
+of ``tier3.probe.dns_expected``; TLSA compared with the certificates the listener probe saw); and
 an ``error`` finding for a host that gave nothing (unreachable, or the module failed), which never
 hides another host's result. ``check_report`` puts it together with the evidence manifest.
 
@@ -27,11 +29,14 @@ from tier3.inspect import InspectOptions, Kind, all_kinds
 from tier3.model import Finding, Location, Severity, Status, Topology
 from tier3.model.finding import utc_now
 from tier3.probe import Listener, probe_listeners
+from tier3.probe.dns import DEFAULT_TIMEOUT as DNS_TIMEOUT
+from tier3.probe.dns import DnsPlan, probe_dns, served_certificates, with_served_certificates
 from tier3.report.model import Check, Report, build_report
 from tier3.rules import rules_for
 
 EVIDENCE_ERROR = "evidence"  # the rule_id of an ``error`` finding: a host's evidence could not be judged
 LISTENER_KIND = "tls-listener"
+DNS_KIND = "dns-answers"
 
 # VIP service -> (listener kind of tier3.probe, port, which tier3_mail name the certificate must carry).
 # LMTP is not here: it is an internal hop that only the MX hosts may reach (the firewall refuses anyone
@@ -47,6 +52,7 @@ SERVICE_LISTENERS: dict[str, tuple[str, int, str]] = {
 PROBE_TIMEOUT = 10.0
 
 Prober = Callable[[list[Listener], str | None, float], list[dict[str, Any]]]
+DnsProber = Callable[[DnsPlan, float], list[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -170,11 +176,24 @@ def vip_listeners(topology: Topology) -> list[Listener]:
     return out
 
 
+def _judge_probed(kind: Kind, records: list[dict[str, Any]], source: str, how: str, topology: Topology,
+                  ) -> tuple[list[Finding], dict[str, Any]]:
+    options = InspectOptions(policy=topology.policy_for(None), topology=topology)
+    try:
+        report = kind.inspect_raw(records, source, options, how)
+    except Tier3Error as exc:  # a probe record that does not parse is a bug of ours, not the site's
+        raise AssertionError(f"tier3.probe gave records its parser refuses: {exc.one_line()}") from exc
+    return [Finding.from_dict(f) for f in report.pop("findings")], report
+
+
 def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = True, ca_file: str | None = None,
-               timeout: float = PROBE_TIMEOUT, prober: Prober = probe_listeners,
+               timeout: float = PROBE_TIMEOUT, prober: Prober = probe_listeners, dns: DnsPlan | None = None,
+               dns_timeout: float = DNS_TIMEOUT, dns_prober: DnsProber = probe_dns,
                ) -> tuple[list[Finding], list[dict[str, Any]]]:
-    """What needs more than one host: VIP holders over every member's ``ip -j addr``, and (``probe``)
-    each VIP service probed from this machine. Returns (findings, facts)."""
+    """What needs more than one host: VIP holders over every member's ``ip -j addr``, (``probe``) each VIP
+    service probed from this machine, and (``dns``) every server of the plan asked every question, its
+    TLSA compared with the certificates served on port 25 of the listeners just probed. Returns
+    (findings, facts)."""
     table = all_kinds()
     findings: list[Finding] = []
     facts: list[dict[str, Any]] = []
@@ -187,17 +206,19 @@ def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = 
         if report is not None:
             facts.append(report)
     listeners = vip_listeners(topology) if probe else []
+    probed: list[dict[str, Any]] = []
     if listeners:
-        records = prober(listeners, ca_file, timeout)
-        kind = table[LISTENER_KIND]
-        options = InspectOptions(policy=topology.policy_for(None), topology=topology)
-        try:
-            report = kind.inspect_raw(records, "VIP listeners from the controller", options,
-                                      "tier3 probe from the controller")
-        except Tier3Error as exc:  # a probe record that does not parse is a bug of ours, not the site's
-            raise AssertionError(f"tier3.probe gave records its parser refuses: {exc.one_line()}") from exc
-        findings.extend(Finding.from_dict(f) for f in report.pop("findings"))
+        probed = prober(listeners, ca_file, timeout)
+        found, report = _judge_probed(table[LISTENER_KIND], probed, "VIP listeners from the controller",
+                                      "tier3 probe from the controller", topology)
+        findings.extend(found)
         facts.append(report)
+    if dns is not None and dns.servers:
+        records = with_served_certificates(dns_prober(dns, dns_timeout), served_certificates(probed))
+        found, report = _judge_probed(table[DNS_KIND], records, "authoritative DNS servers from the controller",
+                                      "tier3 probe dns from the controller", topology)
+        findings.extend(found)
+        facts.append({**report, "notes": list(dns.notes)})
     return findings, facts
 
 
@@ -207,17 +228,18 @@ def unanswered(host: str, why: str) -> Finding:
                           "reach the host (ansible HOST -m ping) and run tier3 check again")
 
 
-def checks_run(hosts: Sequence[HostCheck], probed: bool) -> list[Check]:
+def checks_run(hosts: Sequence[HostCheck], probed: bool, dns_probed: bool = False) -> list[Check]:
     """Every rule that judged something here, for the report's list of checks."""
-    kinds = {k for h in hosts for k in h.kinds} | ({LISTENER_KIND} if probed else set())
+    kinds = ({k for h in hosts for k in h.kinds} | ({LISTENER_KIND} if probed else set())
+             | ({DNS_KIND} if dns_probed else set()))
     return [Check(r.id, r.title, r.severity) for k in sorted(kinds) for r in rules_for(k)]
 
 
 def check_report(hosts: Sequence[HostCheck], site_findings: Sequence[Finding], *, source: str,
-                 probed: bool, extra_findings: Sequence[Finding] = ()) -> Report:
+                 probed: bool, extra_findings: Sequence[Finding] = (), dns_probed: bool = False) -> Report:
     """The report of one ``tier3 check`` run: findings worst first, and every evidence item with its hash."""
     findings = [f for h in hosts for f in h.findings] + list(site_findings) + list(extra_findings)
     report = build_report(findings, title="tier3 check: the live hosts against the rules and the inventory",
-                          source=source, checks=checks_run(hosts, probed))
+                          source=source, checks=checks_run(hosts, probed, dns_probed))
     return dataclasses.replace(report, evidence=tuple(manifest([i for h in hosts for i in h.items])),
                                generated_at=utc_now())

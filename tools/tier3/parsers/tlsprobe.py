@@ -22,12 +22,12 @@ Facts only: the rules of ``tier3.rules.observed.listener`` judge them.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tier3.errors import ParseError
+from tier3.parsers._records import field, records
 
 WHAT = "tier3 TLS listener probe records (a JSON list of objects with address, port, kind, answered, ...)"
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -87,15 +87,7 @@ class TlsListeners:
 
 def _get(doc: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], source: str, where: str, *,
          optional: bool = False) -> Any:
-    value = doc.get(key)
-    if value is None:
-        if optional:
-            return None
-        raise ParseError(source, f"{where}/{key}", f"missing {key!r}: expected {WHAT}")
-    allowed = kinds if isinstance(kinds, tuple) else (kinds,)
-    if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-        raise ParseError(source, f"{where}/{key}", f"{key} has the wrong type ({type(value).__name__})")
-    return value
+    return field(doc, key, kinds, source, where, what=WHAT, optional=optional)
 
 
 def _strings(doc: Mapping[str, Any], key: str, source: str, where: str) -> tuple[str, ...]:
@@ -177,19 +169,5 @@ def _listener(doc: Any, source: str, where: str) -> ListenerFacts:
 
 def parse_tls_listeners(raw: str | list[Any] | Mapping[str, Any], source: str) -> TlsListeners:
     """Probe records as JSON text, a list of records, ``{"listeners": [...]}`` or one record."""
-    value: Any = raw
-    if isinstance(raw, str):
-        if not raw.strip():
-            raise ParseError(source, "line 1", f"empty input: expected {WHAT}")
-        try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ParseError(source, f"line {exc.lineno} column {exc.colno}", f"invalid JSON ({exc.msg}): expected "
-                             f"{WHAT}") from None
-        except RecursionError:
-            raise ParseError(source, "", "JSON nested too deeply") from None
-    if isinstance(value, Mapping):
-        value = value.get("listeners", [value])
-    if not isinstance(value, list) or not value:
-        raise ParseError(source, "", f"expected a non-empty list: {WHAT}")
+    value = records(raw, source, WHAT, "listeners")
     return TlsListeners(tuple(_listener(doc, source, f"/{i}") for i, doc in enumerate(value)))

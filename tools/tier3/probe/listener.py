@@ -32,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tier3.dns.tlsa import spki_sha256
 from tier3.errors import Tier3Error
 from tier3.probe.dialogue import (
     PROTOCOLS,
@@ -291,7 +292,8 @@ def certificate_facts(der: bytes) -> dict[str, Any]:
         dns, ips = [], []
     return {"subject": cert.subject.rfc4514_string(), "issuer": cert.issuer.rfc4514_string(), "dns_names": dns,
             "ip_addresses": ips, "not_before": _iso(cert.not_valid_before_utc),
-            "not_after": _iso(cert.not_valid_after_utc)}
+            "not_after": _iso(cert.not_valid_after_utc),
+            "spki_sha256": spki_sha256(ssl.DER_cert_to_PEM_cert(der))}  # what TLSA 3 1 1 must match (T3-OBS-DNS-007)
 
 
 def _error(exc: BaseException) -> str:
