@@ -22,6 +22,7 @@ demo: setup
 	ansible-playbook -i inventory/lab playbooks/site.yml --check --diff
 	tier3 drill mx-failover -i inventory/lab --output $(REPORTS)/drills/mx-failover.json
 	tier3 check -i inventory/lab -o $(REPORTS)/check
+	tier3 lab monitoring
 	tier3 availability -i inventory/lab --top 3
 	tier3 availability -i inventory/lab --format html --output $(REPORTS)/availability.html
 	tier3 validate inventory/lab --format json --output $(REPORTS)/findings.json

@@ -207,7 +207,7 @@ def test_write_restores_the_mode_of_the_secrets_file(generated: Path) -> None:
 
 def test_tier3_validate_is_clean(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(generated)]) == 0
-    assert "8 hosts, 1 site: clean" in capsys.readouterr().out
+    assert "10 hosts, 1 site: clean" in capsys.readouterr().out
 
 
 def test_a_partial_lab_is_reported_by_the_rules(tmp_path: Path) -> None:

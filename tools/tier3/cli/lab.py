@@ -1,9 +1,10 @@
-"""``tier3 lab up | down | status | image``: the local lab of systemd containers under Podman.
+"""``tier3 lab up | down | status | image | monitoring``: the local lab of systemd containers under Podman.
 
 up      build the image if its recipe changed, start the containers, write inventory/lab (idempotent)
 down    remove the containers, the network, volumes and inventory/lab (--purge: the image too)
 status  each host's container and systemd state
 image   make sure the lab image exists (Molecule's dependency step); prints its name
+monitoring  the lab's Prometheus targets up per job and the alerts Alertmanager holds
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tier3 import lab
+from tier3.lab import monitoring
 from tier3.lab.hosts import select
 from tier3.lab.progress import Steps
 
@@ -37,6 +39,7 @@ def add_parser(sub: Any) -> None:
     actions.add_parser("status", help="each host's container and systemd state")
     image = actions.add_parser("image", help="make sure the lab image exists; print its name")
     image.add_argument("--rebuild", action="store_true", help="rebuild the image even if it exists")
+    actions.add_parser("monitoring", help="the lab's Prometheus targets and Alertmanager's alerts, now")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
         steps = Steps(Console(file=sys.stderr, highlight=False, soft_wrap=True))
         print(lab.ensure_lab_image(steps, rebuild=args.rebuild))
         return 0
+    if args.action == "monitoring":
+        return _monitoring(out)
     rows = lab.status()
     table = Table(title="tier3 lab")
     for column in ("host", "groups", "container", "address", "state", "systemd"):
@@ -71,3 +76,15 @@ def run(args: argparse.Namespace) -> int:
         table.add_row(h.name, ",".join(h.groups), h.container, h.address, row.container, row.system)
     out.print(table)
     return 0 if all(r.container == "running" for r in rows) else 1
+
+
+def _monitoring(out: Console) -> int:
+    """Exit 0 when every target is up, 1 when one is down (a finding about the lab, not an error)."""
+    now = monitoring.read()
+    out.print(f"Prometheus {now.prometheus}, Alertmanager {now.alertmanager}", markup=False)
+    for job, (up, every) in now.jobs.items():
+        out.print(f"  {'✓' if up == every else '✗'} {job}: {up}/{every} targets up", markup=False)
+    out.print(f"  alerts: {len(now.alerts)}", markup=False)
+    for name, severity, instance, state in now.alerts:
+        out.print(f"    {name} ({severity}) {instance or '-'}: {state}", markup=False)
+    return 0 if all(up == every for up, every in now.jobs.values()) else 1

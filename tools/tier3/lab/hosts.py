@@ -60,6 +60,9 @@ HOSTS: tuple[LabHost, ...] = (
     LabHost("dns2", ("dns",), "10.89.30.32", "lab-r02"),
     LabHost("lb1", ("lb",), "10.89.30.41", "lab-r01", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
     LabHost("lb2", ("lb",), "10.89.30.42", "lab-r02", capabilities=BASE_CAPABILITIES + SANDBOX_CAPABILITIES),
+    # Prometheus and Alertmanager: a pair of their own, sharing no host with what they watch
+    LabHost("mon1", ("monitoring",), "10.89.30.71", "lab-r01"),
+    LabHost("mon2", ("monitoring",), "10.89.30.72", "lab-r02"),
     # lab peers, not service hosts: the client sends and reads mail in tests and drills; the outside
     # MX is a sink that receives the lab's outbound mail
     LabHost("client", ("clients",), "10.89.30.51", ""),
@@ -107,6 +110,13 @@ DRILL_MAILBOX = f"drill@{MAIL_DOMAIN}"
 # dns2 is its secondary; the TSIG key is made by tier3.lab.secrets.
 DNS_PRIMARY = "dns1"
 DNS_CONTACT = f"hostmaster@{MAIL_DOMAIN}"
+# The lab's monitoring (tier3_monitoring in the generated group_vars/all/monitoring.yml): short intervals
+# and a low queue threshold, so that a test fills the queue past it and sees the alert fire and resolve
+# in about a minute; Alertmanager posts to a webhook sink on the client peer (playbooks/lab.yml).
+MONITORING_INTERVAL = "5s"
+MONITORING_QUEUE_DEPTH = 5
+MONITORING_QUEUE_FOR = "20s"
+ALERT_SINK_PORT = 9099
 DRILL_RTO_SECONDS = 3.0
 DRILL_RPO_MESSAGES = 0
 

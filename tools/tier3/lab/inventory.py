@@ -21,6 +21,7 @@ from typing import Any, Final
 import yaml
 
 from tier3.lab.hosts import (
+    ALERT_SINK_PORT,
     DKIM_SELECTOR,
     DNS_CONTACT,
     DNS_PRIMARY,
@@ -34,6 +35,9 @@ from tier3.lab.hosts import (
     MAIL_DOMAIN,
     MAIL_HOSTNAME,
     MAIL_USERS,
+    MONITORING_INTERVAL,
+    MONITORING_QUEUE_DEPTH,
+    MONITORING_QUEUE_FOR,
     OUTSIDE_DOMAIN,
     PEER_GROUPS,
     PEERS_GROUP,
@@ -198,6 +202,28 @@ def dns(hosts: Iterable[LabHost]) -> dict[str, Any]:
                           "dnssec": True, "ttl": 300}}
 
 
+def monitoring(hosts: Iterable[LabHost]) -> dict[str, Any]:
+    """group_vars/all/monitoring.yml: tier3_monitoring with the lab's short intervals and low thresholds (a
+    drill or test fills the queue past them in seconds), the alerts to the client peer's webhook sink; the
+    machine (the lab gateway) may query Prometheus and Alertmanager. Empty without a monitoring host."""
+    members = list(hosts)
+    if not any("monitoring" in h.groups for h in members):
+        return {}
+    client = next(h for h in HOSTS if "clients" in h.groups)
+    return {
+        "tier3_monitoring": {
+            "scrape_interval": MONITORING_INTERVAL,
+            "retention": "2d",
+            "thresholds": {"queue_depth": {"above": MONITORING_QUEUE_DEPTH, "for": MONITORING_QUEUE_FOR}},
+            "receivers": [{"name": "lab-webhook", "webhook": f"http://{client.address}:{ALERT_SINK_PORT}/alerts"}],
+            "group_wait": "5s",
+            "group_interval": "10s",
+            "repeat_interval": "1h",
+        },
+        "monitoring_web_sources": [GATEWAY],
+    }
+
+
 SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
 # the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
@@ -222,6 +248,9 @@ def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir:
         "secrets.yml.\n" + _dump(mail()),
         "group_vars/all/dns.yml": HEADER + "# The lab's authoritative DNS (docs/dns.md): dns1 holds the mail domain's "
         "zone, dns2 is its secondary;\n# the TSIG key it names is in secrets.yml.\n" + _dump(dns(members)),
+        "group_vars/all/monitoring.yml": HEADER + "# The lab's monitoring (docs/monitoring.md): Prometheus and "
+        "Alertmanager on mon1 and mon2,\n# alerts to the client peer's webhook sink (playbooks/lab.yml).\n"
+        + _dump(monitoring(members)),
         SECRETS_FILE: HEADER + SECRETS_NOTE.format(selector=DKIM_SELECTOR)
         + _dump({name: secrets[name] for name in NAMES}),
     }

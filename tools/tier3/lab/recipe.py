@@ -31,6 +31,9 @@ PACKAGES: tuple[str, ...] = (
     "opendkim", "opendkim-tools",
     # roles/dns_authoritative (Knot 3.2 and its knotc/kdig tools) on the dns pair
     "knot", "knot-dnsutils",
+    # roles/monitoring (Prometheus, Alertmanager) on the monitoring pair, roles/monitoring_agent (node
+    # exporter) on every service host
+    "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
     # community.crypto on the hosts (python3-cffi-backend named: debootstrap does not resolve the
     # virtual python3-cffi-backend-api-* packages python3-cryptography depends on)
     "python3-cryptography", "python3-cffi-backend",
@@ -43,7 +46,7 @@ PACKAGES: tuple[str, ...] = (
 # smtp-source) from playbooks/lab.yml.
 CACHED_ONLY: tuple[str, ...] = (
     "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy", "opendkim", "opendkim-tools",
-    "knot", "knot-dnsutils",
+    "knot", "knot-dnsutils", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
 )
 
 

@@ -28,7 +28,7 @@ from tier3.model.policy import Policy
 NOWHERE = Location("<unknown>")
 
 # The inventory groups that form redundant sets; each must spread over racks and feeds.
-SERVICE_GROUPS: tuple[str, ...] = ("mx", "imap", "archive", "dns", "lb", "firewall")
+SERVICE_GROUPS: tuple[str, ...] = ("mx", "imap", "archive", "dns", "lb", "firewall", "monitoring")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from tier3.schema.dns import DNS_VARS, build_dns, check_dns
 from tier3.schema.errors import InventorySchemaErrors
 from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
 from tier3.schema.mail import MAIL_VARS, build_drill, build_mail, check_mail
+from tier3.schema.monitoring import MONITORING_VARS, check_monitoring
 from tier3.schema.paths import hint, key_path
 from tier3.schema.policy import VAR as POLICY_VAR
 from tier3.schema.policy import overrides, policy_errors
@@ -38,7 +39,7 @@ TOPOLOGY_VARS: Final = {
     "tier3_load": "load",
 }
 # variables every host must see alike: set for all (group_vars/all), never for a group or a host
-INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *DNS_VARS, *AVAILABILITY_VARS})
+INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *DNS_VARS, *AVAILABILITY_VARS, *MONITORING_VARS})
 _KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *INVENTORY_WIDE_VARS})  # never a misspelt tier3_host
 # T3-SEC-001: which BMC password values are vault references (see _vault_references)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -146,7 +147,7 @@ def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
     if errors:
         raise InventorySchemaErrors(shown, errors)
     errors = [*check_references(topology, raw), *check_mail(topology), *check_dns(topology),
-              *check_availability(topology)]
+              *check_availability(topology), *check_monitoring(globals_, vault_reference)]
     if errors:
         raise InventorySchemaErrors(shown, errors)
     return LoadedInventory(topology, tuple(raw.notes))
@@ -214,7 +215,7 @@ def _check_globals(raw: RawInventory, shown: str, globals_: dict[str, Sourced | 
         found = globals_[var]
         if found is not None:
             errors.extend(_check_list(found, kind))
-    for var, kind in {**MAIL_VARS, **DNS_VARS, **AVAILABILITY_VARS}.items():
+    for var, kind in {**MAIL_VARS, **DNS_VARS, **AVAILABILITY_VARS, **MONITORING_VARS}.items():
         found = globals_[var]
         if found is not None:
             errors.extend(_check_mapping(found, kind))

@@ -14,7 +14,8 @@ from typing import Any, Final, NamedTuple
 import yaml
 
 HERE = Path(__file__).parent
-KINDS: Final = ("site", "host", "vip", "firewall_pair", "load", "mail", "drill", "dns", "reliability", "targets")
+KINDS: Final = ("site", "host", "vip", "firewall_pair", "load", "mail", "drill", "dns", "reliability", "targets",
+                "monitoring")
 
 # cerberus.errors.BasicErrorHandler.messages for the codes our rules raise (a test holds them equal)
 MESSAGES: Final[Mapping[int, str]] = {

@@ -1,0 +1,188 @@
+"""The lab's monitoring, from the machine: Prometheus scrapes every target, a Postfix queue filled past
+its threshold fires the queue-depth alert in Alertmanager within the rule's ``for`` window and resolves
+when the queue drains, and a mail service killed with SIGKILL is restarted by systemd, the restart
+counted in Prometheus.
+
+The queue fills with mail to the outside peer (outside.test, a transport in the lab's tier3_mail) while
+its smtp-sink is stopped: a destination inside the lab that refuses connections, so each message is
+deferred on the MX that took it. Alertmanager's notifications go to the alert sink on the client peer
+(playbooks/lab.yml), a real HTTP receiver standing in for a pager; the tests read what it was sent.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+import ssl
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+
+from conftest import Lab, podman_exec
+
+ALERT = "Tier3MailQueueDepth"
+OUTSIDE_SINK = "tier3-lab-sink.service"
+
+
+def _duration(text: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
+    for suffix in ("ms", "s", "m", "h", "d"):
+        if text.endswith(suffix) and text[: -len(suffix)].isdigit():
+            return int(text[: -len(suffix)]) * units[suffix]
+    raise AssertionError(f"not a duration: {text!r}")
+
+
+def get_json(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float) -> tuple[Any, float]:
+    """(the probe's first truthy answer, seconds it took); fails naming ``what`` after ``timeout``."""
+    start = time.monotonic()
+    while True:
+        found = probe()
+        if found:
+            return found, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(1)
+
+
+def servers(lab: Lab) -> list[str]:
+    return [h for h, v in lab.host_vars.items() if v.get("tier3_host") and h.startswith("mon")]
+
+
+def prometheus(lab: Lab) -> str:
+    return f"http://{lab.address(servers(lab)[0])}:9090"
+
+
+def alertmanager(lab: Lab, host: str | None = None) -> str:
+    return f"http://{lab.address(host or servers(lab)[0])}:9093"
+
+
+def query(lab: Lab, expression: str) -> list[dict[str, Any]]:
+    found = get_json(f"{prometheus(lab)}/api/v1/query?" + urllib.parse.urlencode({"query": expression}))
+    assert found["status"] == "success", found
+    return list(found["data"]["result"])
+
+
+def active_alerts(lab: Lab, host: str | None = None) -> list[dict[str, Any]]:
+    url = f"{alertmanager(lab, host)}/api/v2/alerts?" + urllib.parse.urlencode({"filter": f'alertname="{ALERT}"'})
+    return [a for a in get_json(url) if a["status"]["state"] == "active"]
+
+
+def notifications(lab: Lab) -> list[dict[str, Any]]:
+    client = next(h for h, v in lab.host_vars.items() if not v.get("tier3_host") and h == "client")
+    with urllib.request.urlopen(f"http://{lab.address(client)}:9099/alerts", timeout=10) as response:
+        lines = response.read().decode().splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def queued(host: str) -> int:
+    out = podman_exec(host, "postqueue", "-j").stdout
+    return sum(1 for line in out.splitlines() if line.strip())
+
+
+def test_prometheus_scrapes_every_target_and_alertmanager_is_one_cluster(lab: Lab) -> None:
+    def all_up() -> list[dict[str, Any]] | None:
+        targets = get_json(f"{prometheus(lab)}/api/v1/targets")["data"]["activeTargets"]
+        return targets if targets and all(t["health"] == "up" for t in targets) else None
+
+    targets, _ = wait_for("every scrape target up", all_up, 90)
+    jobs = {t["labels"]["job"] for t in targets}
+    assert {"node", "haproxy", "dovecot", "prometheus", "alertmanager"} <= jobs
+    scraped = {t["labels"]["instance"] for t in targets if t["labels"]["job"] == "node"}
+    assert scraped == {h for h, v in lab.host_vars.items() if v.get("tier3_host")}
+    for host in servers(lab):
+        status = get_json(f"{alertmanager(lab, host)}/api/v2/status")
+        assert len(status["cluster"]["peers"]) == len(servers(lab)), status["cluster"]
+
+
+def _fill_queue(lab: Lab, count: int) -> None:
+    """``count`` messages to the outside peer in one authenticated submission session (one MX takes them all)."""
+    context = ssl.create_default_context(cafile=lab.ca_file)
+    sender = f"alice@{lab.domain}"
+    with smtplib.SMTP(lab.vip("submission"), 587, timeout=30) as smtp:
+        smtp.starttls(context=context)
+        smtp.login(sender, lab.password(sender))
+        for n in range(count):
+            message = EmailMessage()
+            message["From"], message["To"] = sender, f"queue-test-{n}@outside.test"
+            message["Subject"] = f"tier3 queue-depth test {uuid.uuid4()}"
+            message.set_content("Deferred on purpose: the outside peer is stopped.\n")
+            smtp.send_message(message)
+
+
+def test_a_queue_past_its_threshold_fires_the_alert_and_it_resolves_when_the_queue_drains(lab: Lab) -> None:
+    threshold = lab.all_vars["tier3_monitoring"]["thresholds"]["queue_depth"]
+    window = _duration(threshold["for"])
+    interval = _duration(lab.all_vars["tier3_monitoring"]["scrape_interval"])
+    mx = [h for h in lab.host_vars if h.startswith("mx")]
+    assert not active_alerts(lab), "the queue-depth alert is firing before the test"
+    started_notifications = len(notifications(lab))
+    podman_exec("outside", "systemctl", "stop", OUTSIDE_SINK)
+    try:
+        _fill_queue(lab, int(threshold["above"]) + 3)
+        wait_for("the queue past its threshold",
+                               lambda: max(queued(h) for h in mx) > int(threshold["above"]), 60)
+        # the alert fires after `for` of the rule past the threshold, plus a scrape, a rule evaluation and
+        # Alertmanager's group_wait: what a slower alert would miss is the rule, not the lab
+        budget = window + 3 * interval + _duration(lab.all_vars["tier3_monitoring"]["group_wait"]) + 15
+        firing, fired_s = wait_for(f"{ALERT} active in Alertmanager", lambda: active_alerts(lab), budget)
+        print(f"\n{ALERT} active {fired_s:.0f} s after the queue passed {threshold['above']} "
+              f"(for: {threshold['for']}):\n{json.dumps(firing, indent=2, sort_keys=True)}")
+        assert fired_s >= window - interval, f"fired after {fired_s:.0f} s, before the rule's for ({threshold['for']})"
+        assert firing[0]["labels"]["severity"]
+        assert firing[0]["annotations"]["runbook_url"].endswith(f"{ALERT}.md")
+        for host in servers(lab)[1:]:  # the other Alertmanager of the cluster has it too
+            wait_for(f"{ALERT} on {host}", lambda h=host: active_alerts(lab, h), 30)  # type: ignore[misc]
+    finally:
+        podman_exec("outside", "systemctl", "start", OUTSIDE_SINK)
+        for host in mx:
+            podman_exec(host, "postqueue", "-f")
+    wait_for("the queue drained", lambda: all(queued(h) == 0 for h in mx), 120)
+
+    def resolved() -> list[dict[str, Any]]:
+        sent = notifications(lab)[started_notifications:]
+        return [n for n in sent if n["status"] == "resolved"
+                and any(a["labels"]["alertname"] == ALERT for a in n["alerts"])]
+
+    done, resolved_s = wait_for(f"{ALERT} resolved (notification)", resolved, 120)
+    print(f"\n{ALERT} resolved notification {resolved_s:.0f} s after the queue drained:\n"
+          f"{json.dumps(done[0], indent=2, sort_keys=True)}")
+    assert not active_alerts(lab)
+    sent = notifications(lab)[started_notifications:]
+    assert any(n["status"] == "firing" and any(a["labels"]["alertname"] == ALERT for a in n["alerts"]) for n in sent)
+    # one notification per state, not one per Alertmanager: the cluster deduplicates
+    assert sum(1 for n in sent if n["status"] == "firing"
+               and any(a["labels"]["alertname"] == ALERT for a in n["alerts"])) == 1
+
+
+def _unit(host: str, unit: str) -> dict[str, str]:
+    out = podman_exec(host, "systemctl", "show", "--property=MainPID,NRestarts,ActiveState", unit).stdout
+    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+
+
+@pytest.mark.parametrize(("host", "unit"), [("imap2", "dovecot.service"), ("mx2", "postfix@-.service")])
+def test_a_killed_mail_service_is_restarted_and_the_restart_counted(lab: Lab, host: str, unit: str) -> None:
+    before = _unit(host, unit)
+    assert before["ActiveState"] == "active", before
+    assert before["MainPID"] != "0", f"systemd knows no main process of {unit}: a killed one would go unnoticed"
+
+    podman_exec(host, "kill", "-KILL", before["MainPID"])
+    after, took_s = wait_for(f"{unit} on {host} restarted", lambda: (
+        (u := _unit(host, unit))["ActiveState"] == "active" and u["MainPID"] not in ("0", before["MainPID"]) and u), 60)
+    print(f"\n{unit} on {host}: killed PID {before['MainPID']}, running again as {after['MainPID']} "
+          f"after {took_s:.0f} s, NRestarts {before['NRestarts']} -> {after['NRestarts']}")
+    assert int(after["NRestarts"]) == int(before["NRestarts"]) + 1
+    expression = f'tier3_unit_restarts_total{{instance="{host}",unit="{unit}"}}'
+    counted, _ = wait_for(f"{expression} = {after['NRestarts']} in Prometheus", lambda: [
+        r for r in query(lab, expression) if int(float(r["value"][1])) == int(after["NRestarts"])], 60)
+    assert counted
