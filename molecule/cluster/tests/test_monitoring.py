@@ -154,7 +154,10 @@ def test_a_queue_past_its_threshold_fires_the_alert_and_it_resolves_when_the_que
         return [n for n in sent if n["status"] == "resolved"
                 and any(a["labels"]["alertname"] == ALERT for a in n["alerts"])]
 
-    done, resolved_s = wait_for(f"{ALERT} resolved (notification)", resolved, 120)
+    try:
+        done, resolved_s = wait_for(f"{ALERT} resolved (notification)", resolved, 180)
+    except pytest.fail.Exception as failed:  # say what each part saw, so a failure names its stage
+        pytest.fail(f"{failed}\n{_state(lab, mx, started_notifications)}")
     print(f"\n{ALERT} resolved notification {resolved_s:.0f} s after the queue drained:\n"
           f"{json.dumps(done[0], indent=2, sort_keys=True)}")
     assert not active_alerts(lab)
@@ -163,6 +166,24 @@ def test_a_queue_past_its_threshold_fires_the_alert_and_it_resolves_when_the_que
     # one notification per state, not one per Alertmanager: the cluster deduplicates
     assert sum(1 for n in sent if n["status"] == "firing"
                and any(a["labels"]["alertname"] == ALERT for a in n["alerts"])) == 1
+
+
+def _state(lab: Lab, mx: list[str], since: int) -> str:
+    """Where a queue-depth alert stands: postqueue on each MX, the series Prometheus reads, the alert in
+    Prometheus and in Alertmanager, and what the sink was sent."""
+    series = query(lab, 'tier3_postfix_queue_messages{queue=~"active|incoming|deferred"}'
+                        ' or tier3_metrics_timestamp_seconds')
+    rules = [a for a in get_json(f"{prometheus(lab)}/api/v1/alerts")["data"]["alerts"]
+             if a["labels"]["alertname"] == ALERT]
+    return "\n".join([
+        "postqueue -j lines: " + ", ".join(f"{h} {queued(h)}" for h in mx),
+        "Prometheus reads: " + "; ".join(f"{r['metric'].get('instance')} {r['metric'].get('__name__')}"
+                                          f"{{{r['metric'].get('queue', '')}}} = {r['value'][1]}"
+                                          for r in series if r["metric"].get("instance", "").startswith("mx")),
+        f"time now: {time.time():.0f}",
+        f"Prometheus alerts: {json.dumps(rules)}",
+        f"Alertmanager: {json.dumps(active_alerts(lab))}",
+        f"sink since the test began: {json.dumps(notifications(lab)[since:])}"])
 
 
 def _unit(host: str, unit: str) -> dict[str, str]:
