@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,3 +86,15 @@ def podman_exec(host: str, *argv: str, check: bool = True) -> subprocess.Complet
     """Run a read-only command in a lab container (tier3-lab-HOST)."""
     return subprocess.run(["podman", "exec", f"tier3-lab-{host}", *argv], capture_output=True, text=True,
                           check=check, timeout=60)
+
+
+def wait_for(what: str, probe: Callable[[], Any], timeout: float, poll: float = 1.0) -> tuple[Any, float]:
+    """(the probe's first truthy answer, seconds it took); fails naming ``what`` after ``timeout``."""
+    start = time.monotonic()
+    while True:
+        found = probe()
+        if found:
+            return found, time.monotonic() - start
+        if time.monotonic() - start > timeout:
+            pytest.fail(f"{what}: not within {timeout:.0f} s")
+        time.sleep(poll)

@@ -13,7 +13,6 @@ import imaplib
 import json
 import smtplib
 import ssl
-import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -24,6 +23,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from conftest import Lab, podman_exec
+from conftest import wait_for as lab_wait_for
 
 WAIT_S = 60  # delivery through LMTP and replication take about a second; the drills may have left a queue
 
@@ -51,12 +51,8 @@ def message(sender: str, recipient: str, token: str) -> EmailMessage:
 
 
 def wait_for(what: str, probe: Callable[[], bool], timeout: float = WAIT_S) -> float:
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if probe():
-            return time.monotonic() - start
-        time.sleep(0.5)
-    pytest.fail(f"{what}: not within {timeout:.0f} s")
+    """Seconds until ``probe`` holds, polled every 0.5 s; fails naming ``what`` after ``timeout``."""
+    return lab_wait_for(what, probe, timeout, poll=0.5)[1]
 
 
 def imap_has(lab: Lab, address: str, user: str, token: str) -> bool:
