@@ -4,8 +4,12 @@
 
 Host scope (the default): one ``tier3.dc.tier3_evidence`` call on the host gathers every item the
 kinds it owes need (``tier3.evidence.kinds_owed``: by its groups and VIPs, plus ``kinds``); the
-controller parses and judges them (``tier3.check.judge_host``). It never fails the host for a
-finding, so that the site step sees every host; a host it cannot read says so in ``error``.
+controller parses and judges them (``tier3.check.judge_host``). A host that declares a ``bmc`` has its
+BMC read here too, by the controller, in the same task (``bmc``, on by default;
+``tier3.check.bmc.read_bmc``): the password is the host's templated ``tier3_host.bmc.password`` (a
+vaulted variable), handed to the client and never put in the result, a finding or a message. It
+never fails the host for a finding, so that the site step sees every host; a host it cannot read
+says so in ``error`` (and what its BMC said is kept).
 
 Site scope (``scope: site``, once, on the controller): gathers each host's result from
 ``hostvars``, adds an ``error`` finding for each host that gave nothing, judges what needs more
@@ -24,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ansible.errors import AnsibleError, AnsibleUndefinedVariable
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible_collections.tier3.dc.plugins.plugin_utils.tier3_package import missing, use_bundled
@@ -33,7 +38,17 @@ use_bundled()
 
 try:
     import tier3
-    from tier3.check import PROBE_TIMEOUT, HostCheck, check_report, host_kinds, judge_host, judge_site, unanswered
+    from tier3.check import (
+        PROBE_TIMEOUT,
+        HostCheck,
+        check_report,
+        collected_kinds,
+        host_kinds,
+        judge_host,
+        judge_site,
+        unanswered,
+    )
+    from tier3.check.bmc import BmcAccess, bmc_kinds_owed, item_records, read_bmc
     from tier3.check.textfile import findings_textfile
     from tier3.errors import Tier3Error
     from tier3.evidence import items_from_answer, kinds_owed
@@ -75,11 +90,25 @@ def _summary(check: HostCheck) -> str:
                 sorted({f"{f.rule_id} {f.subject}" for f in failed}))))
 
 
+def _flag(value: Any) -> bool:
+    """A boolean host variable as Ansible's ``| bool`` reads it (``"false"`` is false)."""
+    return value if isinstance(value, bool) else str(value).strip().lower() in ("1", "true", "yes", "on", "y")
+
+
+def _said_check(host: str, said: Mapping[str, Any], where: str, *, judged_only: bool = False) -> HostCheck:
+    """A host scope result back as a HostCheck; ``judged_only``: the kinds of its items alone (a host whose
+    module failed still carries what its BMC said)."""
+    items = tuple(items_from_answer(host, said, where))
+    kinds = tuple(dict.fromkeys(i.kind for i in items)) if judged_only else tuple(said.get("kinds", ()))
+    return HostCheck(host, kinds, items, tuple(Finding.from_dict(f) for f in said.get("findings", ())),
+                     tuple(said.get("facts", ())))
+
+
 class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type hints
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset((
         "scope", "kinds", "inventory", "max_bytes", "now",
-        "hosts", "results_var", "probe", "ca_file", "timeout", "report_dir", "fail_on", "dns",
+        "hosts", "results_var", "probe", "ca_file", "timeout", "report_dir", "fail_on", "dns", "bmc",
     ))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -105,28 +134,69 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
     def _host(self, args: dict[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
         topology, _ = _topology(args, task_vars)
         host = str(task_vars.get("inventory_hostname"))
-        owed = kinds_owed(topology, host, _kinds(args.get("kinds")))
-        if not owed:
+        # tier3_check_hardware: false on a host that is not the machine its tier3_host describes (a container
+        # standing in for a server): its declared bonds, arrays, LUNs and volumes are not looked for on it
+        hardware = task_vars.get("tier3_check_hardware")
+        owed = kinds_owed(topology, host, _kinds(args.get("kinds")),
+                          hardware=_flag(self._templar.template(hardware)) if hardware is not None else True)
+        bmc_owed = bmc_kinds_owed(topology, host, bool(args.get("bmc", True)))
+        if not owed and not bmc_owed:
             return {"changed": False, "kinds": [], "evidence": [], "findings": [], "facts": [],
                     "textfile": findings_textfile([], time.time()),
                     "msg": f"{host}: the inventory declares nothing tier3 check reads on this host"}
-        module_args: dict[str, Any] = {"kinds": list(owed)}
-        if args.get("max_bytes") is not None:
-            module_args["max_bytes"] = int(args["max_bytes"])
-        answer = self._execute_module(module_name=EVIDENCE_MODULE, module_args=module_args, task_vars=task_vars)
-        if answer.get("failed") or answer.get("unreachable"):
-            why = str(answer.get("msg") or "the module failed").strip().splitlines()[0]
-            return {"changed": False, "kinds": list(owed), "evidence": [], "findings": [],
-                    "error": f"{EVIDENCE_MODULE} failed: {why}", "msg": f"{host}: {EVIDENCE_MODULE} failed: {why}"}
-        items = items_from_answer(host, answer)
         now = args.get("now")
-        check = judge_host(host, items, owed, topology, float(now) if now is not None else None)
+        bmc = self._bmc(host, topology, task_vars) if bmc_owed else HostCheck(host, (), (), ())
+        checks = [bmc]
+        evidence: list[dict[str, Any]] = []
+        collected = collected_kinds(owed)
+        if collected:  # the host's one round trip, for the kinds it gives itself (never the BMC's)
+            module_args: dict[str, Any] = {"kinds": list(collected)}
+            if args.get("max_bytes") is not None:
+                module_args["max_bytes"] = int(args["max_bytes"])
+            answer = self._execute_module(module_name=EVIDENCE_MODULE, module_args=module_args, task_vars=task_vars)
+            if answer.get("failed") or answer.get("unreachable"):
+                why = str(answer.get("msg") or "the module failed").strip().splitlines()[0]
+                return {"changed": False, "kinds": [*owed, *bmc.kinds], "evidence": item_records(bmc.items),
+                        "findings": [f.to_dict() for f in bmc.findings], "facts": list(bmc.facts),
+                        "error": f"{EVIDENCE_MODULE} failed: {why}", "msg": f"{host}: {EVIDENCE_MODULE} failed: {why}"}
+            checks.insert(0, judge_host(host, items_from_answer(host, answer), owed, topology,
+                                        float(now) if now is not None else None))
+            evidence = list(answer["evidence"])
+        check = HostCheck(host, (*owed, *bmc.kinds), tuple(i for c in checks for i in c.items),
+                          tuple(f for c in checks for f in c.findings), tuple(x for c in checks for x in c.facts))
         failed = [f for f in check.findings if f.status in (Status.FAIL, Status.ERROR)]
         findings = [f.to_dict() for f in check.findings]
-        return {"changed": False, "kinds": list(owed), "evidence": answer["evidence"],
+        return {"changed": False, "kinds": list(check.kinds), "evidence": [*evidence, *item_records(bmc.items)],
                 "findings": findings, "facts": list(check.facts),
                 "textfile": findings_textfile(findings, float(now) if now is not None else time.time()),
                 "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in failed}), "msg": _summary(check)}
+
+    def _bmc(self, host: str, topology: Topology, task_vars: Mapping[str, Any]) -> HostCheck:
+        """The host's BMC read from here: the password templated from ``tier3_host.bmc.password`` (a vault
+        value or a vaulted variable), the CA from ``tier3_bmc_ca_file`` (else the system's),
+        ``tier3_bmc_insecure`` (labs), ``tier3_bmc_timeout`` and ``tier3_bmc_retries`` per request;
+        nothing of the password leaves (not in the result, a finding, a message or the display)."""
+        declared = task_vars.get("tier3_host")
+        said = declared.get("bmc") if isinstance(declared, Mapping) else None
+        raw = said.get("password") if isinstance(said, Mapping) else None
+        password: str | None = None
+        why = ""
+        try:
+            value = self._templar.template(raw) if raw is not None else None
+            password = value if isinstance(value, str) else None
+        except AnsibleUndefinedVariable as exc:  # names the variable, never a value
+            why = str(exc).splitlines()[0]
+        except AnsibleError as exc:
+            why = f"templating failed ({type(exc).__name__})"
+        timeout, retries = self._var(task_vars, "tier3_bmc_timeout"), self._var(task_vars, "tier3_bmc_retries")
+        access = BmcAccess(ca_file=self._var(task_vars, "tier3_bmc_ca_file") or None,
+                           insecure=_flag(self._var(task_vars, "tier3_bmc_insecure")),
+                           timeout=float(timeout) if timeout is not None else BmcAccess.timeout,
+                           retries=int(retries) if retries is not None else BmcAccess.retries)
+        return read_bmc(host, topology, password, access, why_no_password=why)
+
+    def _var(self, task_vars: Mapping[str, Any], name: str) -> Any:
+        return self._templar.template(task_vars[name]) if task_vars.get(name) is not None else None
 
     # ---- site scope -----------------------------------------------------------------------------
 
@@ -144,11 +214,10 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                 lost.append(unanswered(host, f"unreachable: {str(said.get('msg') or '').strip()[:300]}"))
             elif said.get("failed") or said.get("error"):
                 lost.append(unanswered(host, str(said.get("error") or said.get("msg") or "the check failed")))
+                if said.get("evidence") or said.get("findings"):  # its BMC, read from here even so
+                    checks.append(_said_check(host, said, f"{results_var} of {host}", judged_only=True))
             else:
-                checks.append(HostCheck(host, tuple(said.get("kinds", ())),
-                                        tuple(items_from_answer(host, said, f"{results_var} of {host}")),
-                                        tuple(Finding.from_dict(f) for f in said.get("findings", ())),
-                                        tuple(said.get("facts", ()))))
+                checks.append(_said_check(host, said, f"{results_var} of {host}"))
         return checks, lost
 
     def _dns_plan(self, task_vars: Mapping[str, Any]) -> DnsPlan | None:

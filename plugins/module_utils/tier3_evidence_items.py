@@ -24,7 +24,9 @@ ITEMS: dict[str, tuple[dict[str, Any], ...]] = {
     "ip-link": ({"argv": ["ip", "-d", "link", "show"], "each": ""},),
     # encryption (tools/tier3/inspect/encryption.py)
     "cryptsetup": ({"argv": ["cryptsetup", "status", "{item}"], "each": "/dev/mapper/*"},),
-    "luksdump": ({"argv": ["cryptsetup", "luksDump", "{item}"], "each": "/dev/disk/by-uuid/*"},),
+    "luksdump": (
+        {"argv": ["cryptsetup", "luksDump", "--dump-json-metadata", "{item}"], "each": "/dev/disk/by-uuid/*"},
+    ),
     "lsblk": ({"argv": ["lsblk", "-J", "-O"], "each": ""},),
     # mail (tools/tier3/inspect/mail.py)
     "postqueue": ({"argv": ["postqueue", "-j"], "each": ""},),

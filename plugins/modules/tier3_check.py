@@ -17,6 +17,16 @@ description:
     with the observed rules of the one catalogue (C(tier3 rules --scope observed)). Every finding carries the id
     and SHA-256 of the evidence items it rests on. It never fails the host for a finding, so the site step sees
     every host; a host whose module fails says so in RV(error).
+  - In O(scope=host), a host whose inventory declares C(tier3_host.bmc) also has its BMC read from the controller,
+    in the same task (O(bmc)), over Redfish or IPMI as declared, with the clients of C(tier3 inspect redfish|ipmi-sdr).
+    What it reports is judged by the observed power rules (T3-OBS-PWR-001..007) and against the declared supplies,
+    PDUs and feeds (T3-OBS-PWR-010..013); each document read is an evidence item with its URL and SHA-256. A BMC that
+    does not answer, refuses the credentials or answers badly is an C(error) finding of the host naming the URL.
+  - The BMC user is C(tier3_host.bmc.username); the password is C(tier3_host.bmc.password), templated on the
+    controller (a vault value or a vaulted variable) and never put in the result, a finding or a message. Host
+    variables C(tier3_bmc_ca_file) (the CA of the BMCs' certificates; default the system's), C(tier3_bmc_insecure)
+    (no TLS verification, labs only), C(tier3_bmc_timeout) (seconds per request, default 10) and
+    C(tier3_bmc_retries) (default 2) say how it is reached.
   - In O(scope=site) (once, on the controller) it reads each host's registered result from C(hostvars), makes an
     C(error) finding of each host that gave nothing (unreachable, or its module failed), judges who holds each
     declared VIP over the C(ip -j addr) of all its members, probes every service of every VIP (but LMTP, an
@@ -41,6 +51,13 @@ options:
     description: A tier3 inventory (directories or YAML files) to judge against, instead of the run's own.
     type: list
     elements: path
+  bmc:
+    description:
+      - For O(scope=host), whether to read the host's declared BMC (C(tier3_host.bmc)) from the controller.
+      - The kinds C(redfish) and C(ipmi-sdr) are never asked of M(tier3.dc.tier3_evidence); the host gives nothing
+        for them.
+    type: bool
+    default: true
   max_bytes:
     description: Passed to M(tier3.dc.tier3_evidence); a longer item is cut, and a cut item is not judged.
     type: int
@@ -61,7 +78,7 @@ options:
     default: true
   dns:
     description:
-      - For O(scope=site), whether to ask every authoritative server (group C(dns), at its address: facts,
+      - For O(scope=site), whether to ask every authoritative server (group C(dns), at its address from facts,
         C(tier3_lab_address) or an address C(ansible_host)) for every record of every mail domain, compared with
         what tier3.dns.zone generates from the inventory (rules T3-OBS-DNS-001..007). Only those servers are asked.
       - Does nothing without C(tier3_dns) or dns hosts in the inventory.
@@ -127,13 +144,16 @@ EXAMPLES = r"""
 
 RETURN = r"""
 kinds:
-  description: O(scope=host) - the kinds read on the host.
+  description: O(scope=host) - the kinds read on the host, and of its BMC.
   returned: scope host
   type: list
   elements: str
-  sample: [postqueue, vip-holders]
+  sample: [postqueue, vip-holders, redfish]
 evidence:
-  description: O(scope=host) - the records of M(tier3.dc.tier3_evidence) (command or path, status, rc, text, sha256).
+  description:
+    - O(scope=host) - the records of M(tier3.dc.tier3_evidence) (command or path, status, rc, text, sha256).
+    - Then one record per document read from the BMC (kind C(redfish) or C(ipmi-sdr), the URL as C(id), its
+      sha256 and size, no text, C(detail) saying the controller read it).
   returned: scope host
   type: list
   elements: dict

@@ -90,8 +90,8 @@ def test_the_repeat_alone_does_not_break_redundancy() -> None:
 
 
 def test_the_power_rules_are_in_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
-    assert [r.id for r in rules_for("redfish")] == [f"T3-OBS-PWR-00{i}" for i in (1, 2, 3, 4, 5, 7)]
-    assert [r.id for r in rules_for("ipmi-sdr")] == [f"T3-OBS-PWR-00{i}" for i in (1, 3, 4, 5, 6)]
+    assert [r.id for r in rules_for("redfish")] == [f"T3-OBS-PWR-0{i:02}" for i in (1, 2, 3, 4, 5, 7, 10, 11, 12, 13)]
+    assert [r.id for r in rules_for("ipmi-sdr")] == [f"T3-OBS-PWR-0{i:02}" for i in (1, 3, 4, 5, 6, 10, 11)]
     assert main(["rules", "--scope", "observed", "--json"]) == 0
     entries = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
     assert {f"T3-OBS-PWR-00{i}" for i in range(1, 8)} <= set(entries)

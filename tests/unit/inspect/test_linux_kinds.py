@@ -36,7 +36,8 @@ EVIDENCE = {
     "ip-link": (Evidence(argv=("ip", "-d", "link", "show")),),
     "lldp": (Evidence(argv=("lldpctl", "-f", "json")),),
     "cryptsetup": (Evidence(argv=("cryptsetup", "status", "{item}"), each="/dev/mapper/*"),),
-    "luksdump": (Evidence(argv=("cryptsetup", "luksDump", "{item}"), each="/dev/disk/by-uuid/*"),),
+    "luksdump": (Evidence(argv=("cryptsetup", "luksDump", "--dump-json-metadata", "{item}"),
+                          each="/dev/disk/by-uuid/*"),),
     "lsblk": (Evidence(argv=("lsblk", "-J", "-O")),),
 }
 NET = [f"T3-OBS-NET-00{i}" for i in range(1, 7)]

@@ -26,10 +26,19 @@ from tier3.errors import LabError
 from tier3.lab import podman as podman_module
 from tier3.lab.backends import BACKENDS, HostStatus, Removed, Started
 from tier3.lab.control import by_backend, lab_cache_dir
-from tier3.lab.hosts import HOSTS, LABEL, NETWORK, SUBNET, LabHost, select
+from tier3.lab.hosts import HOSTS, LABEL, METAL_HOSTS, NETWORK, SUBNET, LabHost, select
 from tier3.lab.progress import Steps
 from tier3.lab.recipe import IMAGE_NAME, load_recipe
 from tier3.lab.secrets import SECRETS_FILE
+
+REAL_BACKENDS = dict(BACKENDS)
+
+
+@pytest.fixture(autouse=True)
+def no_metal_lab(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real vm backend acts on this machine's metal lab (VMs, switch namespaces): these tests drive
+    control over a stand-in podman, without it (tests/unit/lab/test_vm_*.py test the vm backend)."""
+    monkeypatch.delitem(BACKENDS, "vm")
 
 
 @dataclass
@@ -215,7 +224,8 @@ class RecordingBackend:
     noun: str = "VM"
     calls: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
 
-    def up(self, hosts: Sequence[LabHost], steps: Steps, rebuild: bool = False) -> Started:
+    def up(self, hosts: Sequence[LabHost], steps: Steps, rebuild: bool = False,
+           secrets: object = None) -> Started:  # noqa: ARG002  (the interface: this backend needs none)
         self.calls.append(("up", tuple(h.name for h in hosts)))
         steps.say(f"✓ {len(hosts)} {self.noun}s up{' (rebuilt)' if rebuild else ''}")
         return Started(created=[h.name for h in hosts])
@@ -231,11 +241,13 @@ class RecordingBackend:
 
 
 def test_every_lab_host_names_a_backend_of_the_table() -> None:
-    assert all(name == backend.name for name, backend in BACKENDS.items())
-    assert {h.backend for h in HOSTS} == {"container"}  # vm, bmc, firewall to come
-    vm = replace(HOSTS[0], backend="vm")
-    with pytest.raises(LabError, match="unknown lab backend 'vm'"):
-        by_backend([vm])
+    assert all(name == backend.name for name, backend in REAL_BACKENDS.items())
+    assert {h.backend for h in HOSTS} == {"container"}
+    assert {h.backend for h in METAL_HOSTS} == {"vm"}
+    assert set(REAL_BACKENDS) == {"container", "vm"}  # firewall to come
+    firewall = replace(HOSTS[0], backend="firewall")
+    with pytest.raises(LabError, match="unknown lab backend 'firewall'"):
+        by_backend([firewall])
 
 
 def test_control_dispatches_each_host_to_its_backend(

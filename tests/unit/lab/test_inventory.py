@@ -16,7 +16,16 @@ from tier3.cli import main
 from tier3.errors import LabError
 from tier3.lab import inventory, secrets
 from tier3.lab.hosts import HOSTS, PEER_GROUPS, PEERS_GROUP, LabHost, select
-from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, TSIG_VAR, LabSecrets, password_var
+from tier3.lab.secrets import (
+    BMC_PASSWORD_VAR,
+    DKIM_VAR,
+    NAMES,
+    REPLICATION_VAR,
+    SECRETS_FILE,
+    TSIG_VAR,
+    LabSecrets,
+    password_var,
+)
 from tier3.model.topology import SERVICE_GROUPS
 from tier3.schema import load_topology
 
@@ -130,7 +139,7 @@ def test_secrets_yml_holds_every_secret_mode_0600(generated: Path) -> None:
     data = load(path)
     assert data == dict(FIXED)
     assert set(data) == {password_var("alice"), password_var("bob"), password_var("drill"), REPLICATION_VAR, DKIM_VAR,
-                         TSIG_VAR}
+                         TSIG_VAR, BMC_PASSWORD_VAR}
     assert "|" in path.read_text()  # the PEM key as a literal block, line for line
 
 
@@ -163,7 +172,8 @@ def test_secrets_are_made_once_then_kept(tmp_path: Path) -> None:
     assert set(first) == set(NAMES)
     passwords = [first[name] for name in NAMES if name != DKIM_VAR]
     assert len(set(passwords)) == len(passwords)
-    assert all(len(p) >= 32 for p in passwords)
+    assert all(len(first[name]) >= 32 for name in NAMES if name not in (DKIM_VAR, BMC_PASSWORD_VAR))
+    assert len(first[BMC_PASSWORD_VAR]) == 16  # what every IPMI carries
     key = serialization.load_pem_private_key(first[DKIM_VAR].encode(), password=None)
     assert isinstance(key, rsa.RSAPrivateKey)
     assert key.key_size == 2048
@@ -176,7 +186,7 @@ def test_secrets_are_made_once_then_kept(tmp_path: Path) -> None:
 
 def test_a_missing_secret_is_made_and_the_others_kept(tmp_path: Path) -> None:
     path = tmp_path / "secrets.yml"
-    kept = {name: f"kept-{name}" for name in NAMES if name != password_var("bob")}
+    kept = {name: f"kept-{name}" for name in NAMES if name != password_var("bob")} | {BMC_PASSWORD_VAR: "kept-bmc"}
     path.write_text(yaml.safe_dump({**kept, password_var("bob"): ""}))
     completed = secrets.load_or_create(path)
     assert {name: completed[name] for name in kept} == kept

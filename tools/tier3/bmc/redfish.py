@@ -20,12 +20,14 @@ reached directly); a timeout per request; retries on connect/read timeouts and 5
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -135,8 +137,22 @@ def _json_object(body: bytes, source: str) -> dict[str, Any]:
     return value
 
 
+@dataclass(frozen=True)
+class Answer:
+    """One document as the BMC answered it: its URL (never with credentials), the SHA-256 and size of
+    the body exactly as received, and when (``time.time()`` on this machine). What evidence names."""
+
+    url: str
+    sha256: str
+    size: int
+    read_at: float
+
+
 class RedfishClient:
-    """One BMC: ``with RedfishClient(url, ...) as client: documents = client.read_tree()``."""
+    """One BMC: ``with RedfishClient(url, ...) as client: documents = client.read_tree()``.
+
+    ``answers`` lists every document read so far, in order (``Answer``): the evidence of the read.
+    """
 
     def __init__(
         self,
@@ -173,6 +189,7 @@ class RedfishClient:
         self.session.headers.update({"Accept": "application/json", "OData-Version": "4.0"})
         self._logout_url: str | None = None
         self._budget = Budget()
+        self.answers: list[Answer] = []
 
     def __repr__(self) -> str:
         return f"RedfishClient({self.base!r}, auth={self.auth_mode!r})"
@@ -206,7 +223,9 @@ class RedfishClient:
             shown = kind.split(";")[0].strip() or "no Content-Type"
             raise DeviceError(url, "", f"answered {shown}, expected application/json (a Redfish resource)",
                               hint="check that the URL is the BMC's Redfish service")
-        return _json_object(body, url)
+        document = _json_object(body, url)
+        self.answers.append(Answer(url, hashlib.sha256(body).hexdigest(), len(body), time.time()))
+        return document
 
     def _login(self) -> None:
         assert self.credentials is not None

@@ -13,7 +13,13 @@ hides another host's result. ``check_report`` puts it together with the evidence
 
 A host's output that does not parse, a cut or missing item, a command that failed: each is an
 ``error`` finding naming the host, the item and why (``EVIDENCE_ERROR``), so a check with no
-evidence is never a pass.
+evidence is never a pass. A record of a glob match with nothing to read (a filesystem under
+``/dev/disk/by-uuid`` for luksDump, ``/dev/mapper/control`` for cryptsetup status:
+``tier3.inspect.encryption.NOTHING_THERE``) is a fact about the host, as a glob matching nothing is.
+
+``topology`` (declared versus observed, ``tier3.inspect.topology``) has no evidence of its own: it is
+judged last, on the items the host gave for the other kinds, left out the kinds whose evidence could
+not be judged (their error findings already say why).
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from typing import Any
 from tier3.errors import Tier3Error
 from tier3.evidence import VIP_KIND, EvidenceItem, manifest
 from tier3.inspect import InspectOptions, Kind, all_kinds
+from tier3.inspect.topology import NAME as TOPOLOGY_KIND
+from tier3.inspect.topology import gathered, nothing_there
 from tier3.model import Finding, Location, Severity, Status, Topology
 from tier3.model.finding import utc_now
 from tier3.probe import Listener, probe_listeners
@@ -84,6 +92,13 @@ def host_kinds(given: Iterable[Any], where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def collected_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The kinds of ``kinds`` a host collects (those with evidence): what to ask tier3_evidence for; the
+    others (``topology``) are judged on what those give."""
+    table = all_kinds()
+    return tuple(k for k in kinds if table[k].evidence)
+
+
 def _refs(items: Sequence[EvidenceItem]) -> list[dict[str, Any]]:
     """What a finding names of the items it rests on: each one's id and SHA-256."""
     return [{"id": i.id, "sha256": i.sha256} for i in items]
@@ -108,10 +123,18 @@ def _item_problem(item: EvidenceItem) -> tuple[str, str] | None:
     return None
 
 
+def _as_judged(item: EvidenceItem) -> EvidenceItem:
+    """The item as the judge takes it: a glob match with nothing to read counts as ``none``."""
+    why = nothing_there(item)
+    return dataclasses.replace(item, status="none", detail=why) if why else item
+
+
 def _judge_kind(kind: Kind, host: str, items: Sequence[EvidenceItem], options: InspectOptions, *,
                 raw: Any, source: str) -> tuple[list[Finding], dict[str, Any] | None]:
     if "now" not in options.extra and items:  # ages from when the host read it, on the host's clock
         options = dataclasses.replace(options, extra={**options.extra, "now": max(i.read_at for i in items)})
+    if len(items) == 1 and items[0].item:  # the device a per-item command ran on (luksDump's JSON names none)
+        options = dataclasses.replace(options, extra={**options.extra, "item": items[0].item})
     try:
         report = kind.inspect_raw(raw, source, dataclasses.replace(options, host=host or None))
     except Tier3Error as exc:
@@ -132,7 +155,9 @@ def judge_host(host: str, items: Sequence[EvidenceItem], kinds: Sequence[str], t
     facts: list[dict[str, Any]] = []
     for name in kinds:
         kind = table[name]
-        mine = [i for i in items if i.kind == name]
+        if not kind.evidence:  # topology: judged last, on what the other kinds gave
+            continue
+        mine = [_as_judged(i) for i in items if i.kind == name]
         if not mine:
             findings.append(evidence_error(host, f"{host}:{name}", f"{name}: the host gave no evidence for it",
                                            "run tier3_evidence with this kind (tier3 check does)"))
@@ -159,7 +184,24 @@ def judge_host(host: str, items: Sequence[EvidenceItem], kinds: Sequence[str], t
             findings.extend(found)
             if report is not None:
                 facts.append(report)
+    if TOPOLOGY_KIND in kinds:
+        found, report = _judge_topology(host, items, findings, options)
+        findings.extend(found)
+        if report is not None:
+            facts.append(report)
     return HostCheck(host, tuple(kinds), tuple(items), tuple(findings), tuple(facts))
+
+
+def _judge_topology(host: str, items: Sequence[EvidenceItem], earlier: Sequence[Finding], options: InspectOptions,
+                    ) -> tuple[list[Finding], dict[str, Any] | None]:
+    """Declared versus observed, on the items of the other kinds; those with an error finding left out."""
+    failed = {f.subject.removeprefix(f"{host}:") for f in earlier if f.rule_id == EVIDENCE_ERROR}
+    found = gathered(items, leave_out=failed)
+    found_findings, report = _judge_kind(all_kinds()[TOPOLOGY_KIND], host, found.used, options, raw=found.raw,
+                                         source=f"{TOPOLOGY_KIND} of {host}")
+    if report is not None:
+        report["left_out"] = found.left_out
+    return found_findings, report
 
 
 def vip_listeners(topology: Topology) -> list[Listener]:

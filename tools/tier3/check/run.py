@@ -39,6 +39,7 @@ class CheckOptions:
     fail_on: str = "low"
     probe: bool = True
     ca_file: str = ""
+    bmc: bool = True  # read each declared BMC from the controller
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ def extravars(options: CheckOptions) -> dict[str, Any]:
         out["tier3_check_kinds"] = list(options.kinds)
     if options.ca_file:
         out["tier3_check_ca_file"] = str(Path(options.ca_file).resolve())
+    if not options.bmc:
+        out["tier3_check_bmc"] = False
     return out
 
 

@@ -17,8 +17,9 @@ DESCRIPTION = """\
 Read every host of the inventory in one round trip each (the tier3_evidence module: the outputs the
 kinds it owes need, each with its command, exit code, time and SHA-256), judge them on this machine
 with the observed rules and against what the inventory declares: each VIP held by exactly one of its
-members, the Postfix queue of each MX, Dovecot replication on each IMAP host, and every service of
-every VIP probed from here (answers, TLS versions, certificate, no AUTH before TLS). Runs
+members, the Postfix queue of each MX, Dovecot replication on each IMAP host, every service of
+every VIP probed from here (answers, TLS versions, certificate, no AUTH before TLS), and each
+declared BMC read from here (power supplies against the declared ones, PDUs and feeds). Runs
 playbooks/check.yml through ansible-runner, with a line per host as its result arrives; writes
 check.json (every finding and every evidence item with its SHA-256), check.junit.xml and check.html
 to DIR, and prints the findings. Read-only: nothing on a host is changed."""
@@ -28,6 +29,7 @@ kinds each host owes (from the inventory):
   mx group       postqueue       (postqueue -j)
   imap group     replicator      (doveadm replicator status '*' and doveadm replicator status)
   a VIP member   vip-holders     (ip -j addr; judged over every member at once)
+  tier3_host.bmc redfish         (or ipmi-sdr for protocol ipmi; read from this machine, not with --no-bmc)
   --kind KIND    any other kind a host gives (tier3 inspect --help lists them)
 
 exit status:
@@ -56,6 +58,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fail-on", choices=[s.value for s in Severity], default="low",
                    help="exit 1 only for failed rules of this severity or worse (default low)")
     p.add_argument("--no-probe", action="store_true", help="do not probe the VIP services from this machine")
+    p.add_argument("--no-bmc", action="store_true", help="do not read the hosts' declared BMCs from this machine")
     p.add_argument("--ca-file", default="", metavar="PEM",
                    help="the CA the listeners' certificates must verify against (default: pki_ca_dir/ca.crt)")
 
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     paths = inventory_paths(args.inventory)
     load_inventory(*paths)  # a bad inventory is exit 2 here, before any host is touched
     options = CheckOptions(inventory=paths, limit=args.limit, kinds=kinds, report_dir=args.output_dir,
-                           fail_on=args.fail_on, probe=not args.no_probe, ca_file=args.ca_file)
+                           fail_on=args.fail_on, probe=not args.no_probe, ca_file=args.ca_file, bmc=not args.no_bmc)
     _say(f"→ tier3 check: {' + '.join(paths)}{f' (limit {args.limit})' if args.limit else ''}")
     outcome = run_check(options, _say)
     if outcome.report is None:

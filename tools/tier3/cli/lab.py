@@ -1,10 +1,15 @@
-"""``tier3 lab up | down | status | image | monitoring``: the local lab of systemd containers under Podman.
+"""``tier3 lab up | down | status | image | monitoring | fault | heal``: the local lab of systemd containers
+under Podman, and (``--metal``) the metal hosts: QEMU VMs with two switches and BMC emulators.
 
-up      build the image if its recipe changed, start the containers, write inventory/lab (idempotent)
-down    remove the containers, the network, volumes and inventory/lab (--purge: the image too)
-status  each host's container and systemd state
+up      build the image if its recipe changed, start the containers, write inventory/lab (idempotent);
+        --metal: the metal hosts too, --metal-only: only them
+down    remove the containers, the network, volumes, the VMs, switches, emulators and inventory/lab
+        (--purge: the images too; --metal-only: only the VMs, switches and emulators)
+status  each host's container (or VM) and systemd state; the metal lab's switches and BMCs
 image   make sure the lab image exists (Molecule's dependency step); prints its name
 monitoring  the lab's Prometheus targets up per job and the alerts Alertmanager holds
+fault   inject a fault into a running metal host: HOST FAULT (faults: see `tier3 lab fault --help`)
+heal    remove it again: HOST FAULT
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ from rich.table import Table
 
 from tier3 import lab
 from tier3.lab import monitoring
+from tier3.lab.faults import FAULTS
 from tier3.lab.hosts import select
+from tier3.lab.metal import METAL
 from tier3.lab.progress import Steps
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("lab", help="the local lab: Podman systemd containers and inventory/lab",
+    p = sub.add_parser("lab", help="the local lab: Podman systemd containers, metal VMs and inventory/lab",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     inventory_help = "inventory directory to write/remove (default: inventory/lab of the project around the cwd)"
@@ -33,20 +40,35 @@ def add_parser(sub: Any) -> None:
     up.add_argument("--rebuild", action="store_true", help="rebuild the image even if it exists")
     up.add_argument("--inventory", type=Path, help=inventory_help)
     up.add_argument("--quiet", action="store_true", help="print only the summary line")
+    metal = up.add_mutually_exclusive_group()
+    metal.add_argument("--metal", action="store_true", help="also the metal hosts (QEMU VMs, switches, BMCs)")
+    metal.add_argument("--metal-only", action="store_true",
+                       help="only the metal hosts, no container (inventory/lab keeps the running containers)")
     down = actions.add_parser("down", help="remove everything the lab created")
     down.add_argument("--purge", action="store_true", help="also remove the lab image and the build cache")
+    down.add_argument("--metal-only", action="store_true",
+                      help="only the metal hosts, switches and BMCs (containers and inventory/lab stay)")
     down.add_argument("--inventory", type=Path, help=inventory_help)
     actions.add_parser("status", help="each host's container and systemd state")
     image = actions.add_parser("image", help="make sure the lab image exists; print its name")
     image.add_argument("--rebuild", action="store_true", help="rebuild the image even if it exists")
     actions.add_parser("monitoring", help="the lab's Prometheus targets and Alertmanager's alerts, now")
+    table = "\n".join(f"  {name:<20} {fault.about}" for name, fault in FAULTS.items())
+    for action, verb in (("fault", "inject"), ("heal", "remove")):
+        what = f"{verb} a fault on a running metal host"
+        cmd = actions.add_parser(action, help=what, description=f"{what.capitalize()}.\n\nfaults:\n{table}",
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        cmd.add_argument("host", choices=[m.name for m in METAL], metavar="HOST",
+                         help=f"a metal host: {', '.join(m.name for m in METAL)}")
+        cmd.add_argument("fault", choices=list(FAULTS), metavar="FAULT", help="one of: " + ", ".join(FAULTS))
 
 
 def run(args: argparse.Namespace) -> int:
     out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     if args.action == "up":
         steps = Steps(out, quiet=args.quiet)
-        result = lab.up(select(args.hosts), args.inventory, steps, rebuild=args.rebuild)
+        hosts = select(args.hosts, metal=args.metal or args.metal_only, containers=not args.metal_only)
+        result = lab.up(hosts, args.inventory, steps, rebuild=args.rebuild, keep_running=args.metal_only)
         if result.changed:
             made = ", ".join(result.created) or "none"
             out.print(f"lab up: ready in {result.seconds:.1f} s (created: {made}; "
@@ -55,9 +77,11 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"lab up: nothing to do, every host is running ({result.seconds:.1f} s)", markup=False)
         return 0
     if args.action == "down":
-        gone = lab.down(args.inventory, purge=args.purge, steps=Steps(out))
+        gone = lab.down(args.inventory, purge=args.purge, steps=Steps(out), only=("vm",) if args.metal_only else ())
         what = (len(gone.containers), len(gone.networks), len(gone.volumes), len(gone.images))
+        metal = (len(gone.vms), len(gone.switches), len(gone.emulators))
         out.print("lab down: removed {} containers, {} networks, {} volumes, {} images".format(*what)
+                  + (", {} VMs, {} switches, {} emulators".format(*metal) if any(metal) else "")
                   + (", inventory/lab" if gone.inventory_removed else "")
                   + (", .cache/lab" if gone.cache_removed else ""), markup=False)
         return 0
@@ -67,15 +91,31 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "monitoring":
         return _monitoring(out)
+    if args.action in ("fault", "heal"):
+        done = lab.fault(args.host, args.fault, heal=args.action == "heal")
+        out.print(f"lab {args.action} {args.host} {args.fault}: {done}", markup=False)
+        return 0
+    return _status(out)
+
+
+def _status(out: Console) -> int:
     rows = lab.status()
     table = Table(title="tier3 lab")
-    for column in ("host", "groups", "container", "address", "state", "systemd"):
+    for column in ("host", "groups", "runs as", "address", "state", "systemd"):
         table.add_column(column)
     for row in rows:
         h = row.host
-        table.add_row(h.name, ",".join(h.groups), h.container, h.address, row.container, row.system)
+        table.add_row(h.name, ",".join(h.groups), h.instance, h.address, row.container, row.system)
     out.print(table)
-    return 0 if all(r.container == "running" for r in rows) else 1
+    parts = lab.metal_parts()
+    if parts:
+        metal = Table(title="tier3 lab: metal switches and BMCs")
+        for column in ("kind", "name", "where", "state"):
+            metal.add_column(column)
+        for part in parts:
+            metal.add_row(part.kind, part.name, part.where, part.state)
+        out.print(metal)
+    return 0 if all(r.container == "running" for r in rows) and all(p.state == "running" for p in parts) else 1
 
 
 def _monitoring(out: Console) -> int:

@@ -27,6 +27,15 @@ SOURCES = ("command", "file")
 # inventory group -> the kinds its hosts give (the mail cluster); a VIP member gives vip-holders
 GROUP_KINDS: dict[str, tuple[str, ...]] = {"mx": ("postqueue",), "imap": ("replicator",)}
 VIP_KIND = "vip-holders"
+# what a host declares (a tier3_host key) -> the kinds that show it on the host; declaring any of them
+# owes TOPOLOGY_KIND too, the comparison of what is declared with what those kinds show
+DECLARED_KINDS: dict[str, tuple[str, ...]] = {
+    "bonds": ("bonding", "ip-link", "lldp"),
+    "raid_arrays": ("mdstat", "mdadm-detail", "lsblk"),  # lsblk resolves /dev/disk/by-id members
+    "multipath_luns": ("multipath",),
+    "encrypted_volumes": ("cryptsetup", "luksdump", "lsblk"),
+}
+TOPOLOGY_KIND = "topology"
 
 
 @dataclass(frozen=True)
@@ -107,14 +116,23 @@ def items_from_answer(host: str, answer: Mapping[str, Any], where: str = "") -> 
     return [item_from_record(host, doc, f"{src}: evidence[{i}]") for i, doc in enumerate(records)]
 
 
-def kinds_owed(topology: Topology, host: str, extra: Iterable[str] = ()) -> tuple[str, ...]:
+def kinds_owed(topology: Topology, host: str, extra: Iterable[str] = (), *, hardware: bool = True,
+               ) -> tuple[str, ...]:
     """The kinds ``host`` must give, in a stable order: by its groups (mx: postqueue, imap: replicator),
-    vip-holders when it is a member of a declared VIP, then ``extra`` (asked by the operator)."""
+    vip-holders when it is a member of a declared VIP, the kinds that show what its tier3_host declares
+    (``DECLARED_KINDS``: bonds -> bonding, ip-link, lldp; ...) and ``topology`` with them, then ``extra``
+    (asked by the operator). ``topology`` has no evidence of its own: the host collects the others.
+    ``hardware`` false (the host variable ``tier3_check_hardware``): the host is not the machine its
+    tier3_host describes (a container standing in for a server, as in the lab), so its declared NICs,
+    arrays, LUNs and volumes are not looked for on it."""
     declared = topology.host(host)
     groups = declared.groups if declared is not None else frozenset()
     kinds = [k for group, owed in GROUP_KINDS.items() if group in groups for k in owed]
     if any(m.host == host for vip in topology.vips for m in vip.members):
         kinds.append(VIP_KIND)
+    shown = [k for key, owed in DECLARED_KINDS.items() if hardware and declared is not None and getattr(declared, key)
+             for k in owed]
+    kinds.extend([*shown, TOPOLOGY_KIND] if shown else [])
     kinds.extend(extra)
     return tuple(dict.fromkeys(kinds))
 

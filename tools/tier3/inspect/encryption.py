@@ -4,19 +4,72 @@ or ``-``; on a live host the evidence module collects the same items (``Evidence
 ``encrypted`` is a statement of fact, not a judgement of strength (the findings judge that):
 ``cryptsetup``: an active dm-crypt mapping with a cipher (not ``cipher_null``); ``luksdump``: a LUKS
 header with an enabled key slot. ``lsblk`` reports facts only.
+
+A host runs both commands on every match of a glob, and some matches hold nothing to read: the
+``/dev/mapper/control`` node and the maps that are not dm-crypt (multipath, LVM) under
+``/dev/mapper``, the filesystems under ``/dev/disk/by-uuid``. ``NOTHING_THERE`` tells such a record
+from a failure (``tier3.check`` counts it as a glob match with nothing behind it, not an error).
+``luksDump --dump-json-metadata`` reads LUKS2 only: on a LUKS1 header it says so and exits 1, and that
+header is judged from ``cryptsetup status`` of its open mapping instead (type LUKS1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import PurePath
 from typing import Any
 
-from tier3.inspect import Evidence, Kind
+from tier3.evidence import EvidenceItem
+from tier3.inspect import Evidence, InspectOptions, Kind
 from tier3.model import Finding
 from tier3.parsers import cryptsetup, lsblk
+from tier3.sources import read_text
 
 NULL_CIPHER = "cipher_null"  # dm-crypt's identity "cipher": cipher_null-ecb
+
+
+_STATUS_ONLY = re.compile(r"^\S+ is (?:inactive|active(?: and is in use)?)\.\s*(?:type:\s+n/a\s*)?$")
+NO_HEADER = "is not a valid LUKS device"  # luksDump on a device without a LUKS header (exit 1)
+NOT_LUKS2 = "Dump operation is not supported for this device type"  # --dump-json-metadata on LUKS1 (exit 1)
+
+
+def no_mapping(item: EvidenceItem) -> str:
+    """Why a ``cryptsetup status`` record holds no dm-crypt mapping ("" when it may): the name is not
+    open (``/dev/mapper/control``: ``is inactive.``, exit 4) or the map is not dm-crypt (the status line
+    alone, exit 1: cryptsetup prints the line, then cannot read the map as a crypt target and says
+    nothing more). Anything on standard error is a failure to report, not this."""
+    if item.status == "failed" and item.rc and not item.stderr.strip() \
+            and _STATUS_ONLY.match(" ".join(item.text.split())):
+        return f"{item.item or item.id}: not a dm-crypt mapping"
+    return ""
+
+
+def no_header(item: EvidenceItem) -> str:
+    """Why a ``cryptsetup luksDump`` record holds no header to read ("" when it may): no LUKS header on the
+    device, or a LUKS1 header, which the JSON dump does not read (exit 1, nothing on standard output)."""
+    if item.status != "failed" or item.rc != 1 or item.text.strip():
+        return ""
+    if NO_HEADER in item.stderr:
+        return f"{item.item or item.id}: no LUKS header"
+    if NOT_LUKS2 in item.stderr:
+        return f"{item.item or item.id}: a LUKS1 header (judged from cryptsetup status of its mapping)"
+    return ""
+
+
+# kind -> why one of its records is a glob match with nothing to read ("" for a record to judge)
+NOTHING_THERE: dict[str, Callable[[EvidenceItem], str]] = {"cryptsetup": no_mapping, "luksdump": no_header}
+
+
+def _read_dump(source: str, _options: InspectOptions) -> tuple[Any, str]:
+    text = read_text(source)
+    return text, "cryptsetup luksDump --dump-json-metadata" if text.lstrip().startswith("{") else "cryptsetup luksDump"
+
+
+def _dump_device(options: InspectOptions) -> str:
+    """The device a dump was run on, when the caller knows it (``tier3 check``: the item of the record)."""
+    given = options.extra.get("item")
+    return given if isinstance(given, str) else ""
 
 
 def status_encrypted(st: cryptsetup.CryptStatus, _findings: Sequence[Finding]) -> bool:
@@ -57,11 +110,14 @@ KINDS: dict[str, Any] = {k.name: k for k in (
          report=status_report, described=lambda st, how: how or f"cryptsetup status {PurePath(st.device).name}",
          decide=status_encrypted),
     # by-uuid names every device with a UUID, LUKS headers among them; luksDump of any other (a
-    # filesystem) exits 1 with nothing on standard output: no LUKS header there, not an item.
-    Kind("luksdump", "a LUKS header from cryptsetup luksDump", "encrypted",
-         evidence=(Evidence(argv=("cryptsetup", "luksDump", "{item}"), each="/dev/disk/by-uuid/*"),),
-         parse=lambda text, source, _o: cryptsetup.parse_luks_dump(text, source),
-         report=header_report, described=lambda h, how: how or f"cryptsetup luksDump {h.device or 'DEVICE'}",
+    # filesystem) exits 1 with nothing on standard output: no LUKS header there, not an item (no_header).
+    # The JSON metadata holds no key material; a saved text dump (luksDump without the option) reads too.
+    Kind("luksdump", "a LUKS header from cryptsetup luksDump --dump-json-metadata (or its text form)", "encrypted",
+         evidence=(Evidence(argv=("cryptsetup", "luksDump", "--dump-json-metadata", "{item}"),
+                            each="/dev/disk/by-uuid/*"),),
+         parse=lambda text, source, o: cryptsetup.parse_luks_header(text, source, _dump_device(o)),
+         report=header_report, read=_read_dump,
+         described=lambda h, how: f"{how or 'cryptsetup luksDump --dump-json-metadata'} {h.device or 'DEVICE'}",
          decide=header_encrypted),
     Kind("lsblk", "the block device tree from lsblk -J: which filesystem sits on crypt, md, mpath", "facts",
          evidence=(Evidence(argv=("lsblk", "-J", "-O")),),

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tier3.errors import LabError
 from tier3.lab import inventory, secrets
-from tier3.lab.backends import BACKENDS, CONTAINER, Backend, HostStatus
-from tier3.lab.hosts import HOSTS, LabHost
+from tier3.lab.backends import BACKENDS, CONTAINER, VM, Backend, HostStatus
+from tier3.lab.backends.vm import Part, VmBackend
+from tier3.lab.hosts import HOSTS, METAL_HOSTS, LabHost
 from tier3.lab.progress import Steps
 
 SOURCE = "tier3 lab"
 
-__all__ = ["DownResult", "HostStatus", "UpResult", "by_backend", "down", "ensure_lab_image", "status", "up"]
+__all__ = ["DownResult", "HostStatus", "Part", "UpResult", "by_backend", "down", "ensure_lab_image", "fault",
+           "metal_parts", "status", "up"]
 
 
 def _project_root(start: Path) -> Path | None:
@@ -72,20 +74,25 @@ class UpResult:
 
 
 def up(hosts: tuple[LabHost, ...] = HOSTS, inventory_dir: Path | None = None, steps: Steps | None = None,
-       rebuild: bool = False) -> UpResult:
+       rebuild: bool = False, keep_running: bool = False) -> UpResult:
     """Start ``hosts`` (each through its backend), wait until they are ready, write inventory/lab
-    (the secrets already in it kept, the missing ones made)."""
+    (the secrets already in it kept, the missing ones made). ``keep_running``: the inventory also lists
+    every other lab host that runs now (``lab up --metal-only`` beside a running container lab)."""
     steps = steps or Steps()
     built = net = False
     created: list[str] = []
     started: list[str] = []
+    target = inventory_dir or find_inventory_dir()
+    kept = secrets.load_or_create(target / secrets.SECRETS_FILE)  # the same secrets on every up
     for backend, members in by_backend(hosts):
-        done = backend.up(members, steps, rebuild=rebuild)
+        done = backend.up(members, steps, rebuild=rebuild, secrets=kept)
         built, net = built or done.image_built, net or done.network_created
         created += done.created
         started += done.started
-    target = inventory_dir or find_inventory_dir()
-    kept = secrets.load_or_create(target / secrets.SECRETS_FILE)  # the same secrets on every up
+    if keep_running:
+        others = tuple(h for h in HOSTS + METAL_HOSTS if h not in hosts)
+        running = {row.host.name for row in status(others) if row.container == "running"}
+        hosts = tuple(h for h in HOSTS + METAL_HOSTS if h in hosts or h.name in running)
     files = inventory.render(hosts, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki")
     written = inventory.write(target, files)
     steps.say(f"{'✓ wrote' if written else '✓ unchanged:'} {target}")
@@ -100,6 +107,9 @@ class DownResult:
     images: list[str]
     inventory_removed: bool
     cache_removed: bool = False  # .cache/lab (the lab CA)
+    vms: list[str] = field(default_factory=list)
+    switches: list[str] = field(default_factory=list)
+    emulators: list[str] = field(default_factory=list)
 
 
 def _is_generated(directory: Path) -> bool:
@@ -107,17 +117,29 @@ def _is_generated(directory: Path) -> bool:
     return hosts.is_file() and hosts.read_text(encoding="utf-8").startswith(inventory.HEADER)
 
 
-def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | None = None) -> DownResult:
+def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | None = None,
+         only: Sequence[str] = ()) -> DownResult:
     """Every backend removes what it made for the lab; then the generated inventory (with the lab's
-    secrets) goes, and the lab's cache (.cache/lab: the lab CA)."""
+    secrets) goes, and the lab's cache (.cache/lab: the lab CA). ``only``: just these backends (``vm``:
+    the metal lab, leaving the containers running); the inventory and the cache then stay."""
     steps = steps or Steps()
     gone = DownResult([], [], [], [], inventory_removed=False)
-    for backend in BACKENDS.values():
+    unknown = sorted(set(only) - set(BACKENDS))
+    if unknown:
+        raise LabError(SOURCE, "down", f"unknown lab backend {', '.join(unknown)}", hint=f"use {', '.join(BACKENDS)}")
+    for name, backend in BACKENDS.items():
+        if only and name not in only:
+            continue
         removed = backend.down(steps, purge=purge)
         gone.containers += removed.containers
         gone.networks += removed.networks
         gone.volumes += removed.volumes
         gone.images += removed.images
+        gone.vms += removed.vms
+        gone.switches += removed.switches
+        gone.emulators += removed.emulators
+    if only:
+        return gone
     target = inventory_dir or find_inventory_dir()
     if target.is_dir():
         if not _is_generated(target):
@@ -132,8 +154,12 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
     return gone
 
 
-def status(hosts: tuple[LabHost, ...] = HOSTS) -> list[HostStatus]:
-    """Each host's state and systemd state, in table order."""
+def status(hosts: tuple[LabHost, ...] | None = None) -> list[HostStatus]:
+    """Each host's state and systemd state, in table order (by default the containers, and the metal
+    hosts when the metal lab exists)."""
+    if hosts is None:
+        metal = _metal()
+        hosts = HOSTS + (METAL_HOSTS if metal is not None and metal.exists() else ())
     found: dict[str, HostStatus] = {}
     for backend, members in by_backend(hosts):
         found.update((row.host.name, row) for row in backend.status(members))
@@ -143,3 +169,23 @@ def status(hosts: tuple[LabHost, ...] = HOSTS) -> list[HostStatus]:
 def ensure_lab_image(steps: Steps | None = None, rebuild: bool = False) -> str:
     """Make sure the lab image exists (Molecule's dependency step); its name."""
     return CONTAINER.image(steps or Steps(), rebuild=rebuild)
+
+
+def _metal() -> VmBackend | None:
+    """The metal hosts' backend of the table (BACKENDS["vm"]), if it is there."""
+    backend = BACKENDS.get(VM.name)
+    return backend if isinstance(backend, VmBackend) else None
+
+
+def metal_parts() -> list[Part]:
+    """The metal lab's switches and BMC emulators with their states (empty when there is no metal lab)."""
+    metal = _metal()
+    return metal.parts() if metal is not None and metal.exists() else []
+
+
+def fault(host: str, name: str, heal: bool = False) -> str:
+    """Inject (``heal``: remove) fault ``name`` on metal host ``host`` (tier3.lab.faults.FAULTS); what was done."""
+    metal = _metal()
+    if metal is None:
+        raise LabError(SOURCE, "fault", "the lab has no metal backend", hint="tools/tier3/lab/backends/__init__.py")
+    return metal.fault(host, name, heal=heal)

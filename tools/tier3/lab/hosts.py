@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tier3.lab.metal import GROUP as METAL_GROUP
+from tier3.lab.metal import METAL
+from tier3.lab.metal import PREFIX as METAL_PREFIX
 from tier3.model.topology import SERVICE_GROUPS
 
 PREFIX = "tier3-lab-"  # every Podman object the lab creates is named with it
@@ -45,6 +48,11 @@ class LabHost:
         return f"{PREFIX}{self.name}"
 
     @property
+    def instance(self) -> str:
+        """What runs the host on the machine: its container, or its QEMU VM (``-name``)."""
+        return f"{INSTANCE_PREFIXES[self.backend]}{self.name}"
+
+    @property
     def is_service_host(self) -> bool:
         """In a service group: it has a place in the imaginary topology (a peer has none)."""
         return any(group in SERVICE_GROUPS for group in self.groups)
@@ -68,6 +76,11 @@ HOSTS: tuple[LabHost, ...] = (
     LabHost("client", ("clients",), "10.89.30.51", ""),
     LabHost("outside", ("outside_mx",), "10.89.30.61", ""),
 )
+# the metal hosts: QEMU VMs (tools/tier3/lab/metal.py holds their NICs, disks, ports and BMCs), started
+# by `tier3 lab up --metal`; in group `metal`, no service group: the roles of playbooks/hardware.yml
+METAL_HOSTS: tuple[LabHost, ...] = tuple(
+    LabHost(m.name, (METAL_GROUP,), "127.0.0.1", m.rack, backend="vm", capabilities=()) for m in METAL)
+INSTANCE_PREFIXES: dict[str, str] = {"container": PREFIX, "vm": METAL_PREFIX}
 # the peers' groups, children of PEERS_GROUP (itself a child of `lab`, beside the service groups)
 # not the hosts' names: Ansible warns when a group and a host share one
 PEER_GROUPS: tuple[str, ...] = ("clients", "outside_mx")
@@ -121,15 +134,18 @@ DRILL_RTO_SECONDS = 3.0
 DRILL_RPO_MESSAGES = 0
 
 
-def select(names: list[str] | None = None) -> tuple[LabHost, ...]:
-    """The hosts named (all when ``names`` is empty or None), in table order."""
+def select(names: list[str] | None = None, *, metal: bool = False, containers: bool = True) -> tuple[LabHost, ...]:
+    """The hosts named, in table order; when ``names`` is empty or None: the containers (unless
+    ``containers`` is false) and, with ``metal``, the metal hosts. A metal host may be named without
+    ``metal``."""
+    every = HOSTS + METAL_HOSTS
     if not names:
-        return HOSTS
-    known = {h.name for h in HOSTS}
+        return (HOSTS if containers else ()) + (METAL_HOSTS if metal else ())
+    known = {h.name for h in every}
     unknown = [n for n in names if n not in known]
     if unknown:
         from tier3.errors import LabError  # noqa: PLC0415  (keep the table importable on its own)
 
         raise LabError("tier3 lab", "hosts", f"unknown lab host {', '.join(unknown)}",
-                       hint=f"choose from {', '.join(h.name for h in HOSTS)}")
-    return tuple(h for h in HOSTS if h.name in names)
+                       hint=f"choose from {', '.join(h.name for h in every)}")
+    return tuple(h for h in every if h.name in names)

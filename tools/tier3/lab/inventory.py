@@ -6,8 +6,9 @@ under ``lab_peers``; the Podman connection) plus the topology in the format of i
 and docs/inventory.md, so ``tier3 validate inventory/lab`` runs the same rules as on a real site;
 the mail service (``tier3_mail``, ``tier3_drill``) in mail.yml, its authoritative DNS (``tier3_dns``) in
 dns.yml, and their secrets, given to ``render``
-(``tier3.lab.secrets``), in secrets.yml, written mode 0600. The topology is imaginary, and every
-generated file says so.
+(``tier3.lab.secrets``), in secrets.yml, written mode 0600. The containers' topology is imaginary,
+and every generated file says so; the metal hosts (group ``metal``, ``tier3.lab.metal_inventory``)
+declare what their VMs really have: NICs on two switches, disks, a LUN on two HBAs, a BMC.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any, Final
 
 import yaml
 
+from tier3.lab import metal_inventory
 from tier3.lab.hosts import (
     ALERT_SINK_PORT,
     DKIM_SELECTOR,
@@ -48,6 +50,7 @@ from tier3.lab.hosts import (
     LabHost,
     LabVip,
 )
+from tier3.lab.metal import GROUP as METAL_GROUP
 from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, TSIG_VAR, LabSecrets, password_var
 from tier3.model.topology import SERVICE_GROUPS
 
@@ -60,6 +63,12 @@ IMAGINARY = """\
 # switches or bonds. The layout below is imaginary (two racks, each with a PDU on each of two
 # feeds and its own top-of-rack switch, one member of every pair in each rack), declared so that
 # `tier3 validate inventory/lab` and the redundancy rules run here exactly as on a real site.
+"""
+
+METAL_TRUE = """\
+# The metal hosts (group metal) are QEMU VMs: their switches lab-sw-a and lab-sw-b (network namespaces
+# with lldpd) and SAN fabrics lab-fabric-a and lab-fabric-b (two virtio-scsi HBAs) are real; their
+# racks, PDUs and feeds are imaginary like the containers'.
 """
 
 
@@ -86,29 +95,39 @@ def _dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
 
 
-def hosts_yml(hosts: Iterable[LabHost]) -> str:
+def hosts_yml(hosts: Iterable[LabHost], state: Path | None = None) -> str:
+    members = list(hosts)
     groups: dict[str, dict[str, Any]] = {group: {} for group in SERVICE_GROUPS}
+    if any(metal_inventory.is_metal(h) for h in members):
+        groups[METAL_GROUP] = {}
     peers: dict[str, dict[str, Any]] = {group: {} for group in PEER_GROUPS}
-    for host in hosts:
+    for host in members:
+        reach = metal_inventory.connection(host, state) if metal_inventory.is_metal(host) else {
+            "ansible_host": host.container}
         for group in host.groups:
-            (groups if group in groups else peers)[group].setdefault("hosts", {})[host.name] = {
-                "ansible_host": host.container}
+            (groups if group in groups else peers)[group].setdefault("hosts", {})[host.name] = reach
     body = _dump({"all": {"children": {"lab": {"children": {**groups, PEERS_GROUP: {"children": peers}}}}}})
+    metal_note = (f"# {METAL_GROUP}: QEMU VMs `tier3-metal-<name>`, reached over SSH on 127.0.0.1 with the lab's key.\n"
+                  if METAL_GROUP in groups else "")
     return (HEADER + "# Each host is a systemd container `tier3-lab-<name>`, reached with `podman exec`.\n"
-            f"# {PEERS_GROUP}: containers that are no service host (a mail client, an outside MX); no topology.\n"
+            + metal_note
+            + f"# {PEERS_GROUP}: containers that are no service host (a mail client, an outside MX); no topology.\n"
             + body)
 
 
 def topology(hosts: Iterable[LabHost], vips: Iterable[LabVip] = VIPS) -> dict[str, Any]:
     """group_vars/all topology: the site's feeds, racks with PDUs, switches; VIPs for mx and imap."""
     members = list(hosts)
-    site = {
+    metal_parts = metal_inventory.site_parts(members)  # the metal hosts' real switches and fabrics
+    site: dict[str, Any] = {
         "name": SITE,
         "feeds": [{"name": feed} for feed in FEEDS],
         "racks": [{"name": rack, "pdus": [{"name": pdu(rack, feed), "feed": feed} for feed in FEEDS]}
                   for rack in RACKS],
-        "switches": [{"name": switch(rack), "rack": rack} for rack in RACKS],
+        "switches": [{"name": switch(rack), "rack": rack} for rack in RACKS] + metal_parts["switches"],
     }
+    if metal_parts["san_fabrics"]:
+        site["san_fabrics"] = metal_parts["san_fabrics"]
     network = str(ipaddress.ip_network(SUBNET))
     present = {h.name for h in members}
     tier3_vips = []
@@ -127,9 +146,13 @@ def topology(hosts: Iterable[LabHost], vips: Iterable[LabVip] = VIPS) -> dict[st
     return data
 
 
-def host_vars(host: LabHost) -> dict[str, Any]:
-    """tier3_host: the imaginary place of one container (its rack, two PSUs on two feeds, a bond);
-    a lab peer has none (it is no service host), only its address."""
+def host_vars(host: LabHost, state: Path | None = None) -> dict[str, Any]:
+    """tier3_host: the imaginary place of one container (its rack, two PSUs on two feeds, a bond, which
+    ``tier3_check_hardware: false`` keeps tier3 check from looking for on the container);
+    a lab peer has none (it is no service host), only its address; a metal host's is its VM's truth
+    (tier3.lab.metal_inventory)."""
+    if metal_inventory.is_metal(host):
+        return metal_inventory.host_vars(host, (pdu(host.rack, FEEDS[0]), pdu(host.rack, FEEDS[1])), state)
     if not host.is_service_host:
         return {"tier3_lab_address": host.address}
     other = RACKS[(RACKS.index(host.rack) + 1) % len(RACKS)]
@@ -151,6 +174,9 @@ def host_vars(host: LabHost) -> dict[str, Any]:
                 ],
             }],
         },
+        # a container, not the server its tier3_host describes: tier3 check looks for no bond, array, LUN
+        # or LUKS volume on it (the declared rules still judge them; the metal hosts have the real ones)
+        "tier3_check_hardware": False,
         "tier3_lab_address": host.address,
     }
 
@@ -227,23 +253,26 @@ def monitoring(hosts: Iterable[LabHost]) -> dict[str, Any]:
 SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
 # the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
-# the DNS servers' TSIG key.
+# the DNS servers' TSIG key, the password of the metal hosts' BMC emulators.
 # Plain text, for the lab only: a real inventory keeps these in an ansible-vault encrypted file.
 """
 PRIVATE: Final = frozenset({SECRETS_FILE})  # files written mode 0600
 PRIVATE_MODE: Final = 0o600
 
 
-def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir: Path) -> dict[str, str]:
+def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir: Path,
+           metal_state: Path | None = None) -> dict[str, str]:
     """Every file of inventory/lab (relative path -> text); ``secrets`` from ``tier3.lab.secrets``,
-    ``pki_ca_dir`` the lab CA's directory on the controller (absolute)."""
+    ``pki_ca_dir`` the lab CA's directory on the controller (absolute), ``metal_state`` the metal lab's
+    state directory (its SSH key, known_hosts and BMC CA; default ``tier3.lab.metal.state_dir()``)."""
     members = list(hosts)
     settings = {**ALL_MAIN, "pki_mode": "internal_ca", "pki_ca_dir": str(pki_ca_dir)}
     files = {
-        "hosts.yml": hosts_yml(members),
+        "hosts.yml": hosts_yml(members, metal_state),
         "group_vars/all/main.yml": HEADER + "# Connection and lab-only settings for every lab host.\n"
         + _dump(settings),
-        "group_vars/all/topology.yml": HEADER + IMAGINARY + _dump(topology(members)),
+        "group_vars/all/topology.yml": HEADER + IMAGINARY
+        + (METAL_TRUE if any(metal_inventory.is_metal(h) for h in members) else "") + _dump(topology(members)),
         "group_vars/all/mail.yml": HEADER + "# The lab's mail service (docs/mail.md); the secrets it names are in "
         "secrets.yml.\n" + _dump(mail()),
         "group_vars/all/dns.yml": HEADER + "# The lab's authoritative DNS (docs/dns.md): dns1 holds the mail domain's "
@@ -256,10 +285,9 @@ def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir:
     }
     for host in members:
         where = f"rack {host.rack} is imaginary" if host.is_service_host else "a lab peer, not a service host"
-        files[f"host_vars/{host.name}.yml"] = (
-            HEADER + f"# {host.name}: container {host.container}, {host.address}; {where}.\n"
-            + _dump(host_vars(host))
-        )
+        about = (metal_inventory.header(host, metal_state) if metal_inventory.is_metal(host)
+                 else f"# {host.name}: container {host.container}, {host.address}; {where}.\n")
+        files[f"host_vars/{host.name}.yml"] = HEADER + about + _dump(host_vars(host, metal_state))
     return files
 
 

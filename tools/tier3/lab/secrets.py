@@ -1,5 +1,5 @@
-"""The lab's secrets: a password per mail user, the doveadm replication password, the DKIM key and the
-TSIG key of the DNS servers' zone transfers.
+"""The lab's secrets: a password per mail user, the doveadm replication password, the DKIM key, the
+TSIG key of the DNS servers' zone transfers and the password of the metal hosts' BMC emulators.
 
 Made once (``secrets.token_urlsafe``, a 2048-bit RSA key from ``cryptography``, 32 random bytes in
 base64 for HMAC-SHA256) and kept in
@@ -30,6 +30,7 @@ PASSWORD_BYTES: Final = 24  # token_urlsafe(24): 32 characters, 192 bits
 DKIM_KEY_BITS: Final = 2048
 REPLICATION_VAR: Final = "vault_tier3_mail_replication"
 TSIG_VAR: Final = "vault_tier3_dns_tsig"
+BMC_PASSWORD_VAR: Final = "vault_tier3_bmc_password"  # the metal hosts' BMC emulators (tier3.lab.bmc)
 TSIG_KEY_BYTES: Final = 32  # HMAC-SHA256: a key as long as the hash (RFC 2104 2)
 
 
@@ -43,7 +44,8 @@ def dkim_var(selector: str) -> str:
 
 
 DKIM_VAR: Final = dkim_var(DKIM_SELECTOR)
-NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICATION_VAR, DKIM_VAR, TSIG_VAR)
+NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICATION_VAR, DKIM_VAR, TSIG_VAR,
+                                  BMC_PASSWORD_VAR)
 
 
 @dataclass(frozen=True)
@@ -81,17 +83,33 @@ def new_tsig_key() -> str:
     return base64.b64encode(secrets.token_bytes(TSIG_KEY_BYTES)).decode("ascii")
 
 
-MAKERS: Final = {DKIM_VAR: new_dkim_key, TSIG_VAR: new_tsig_key}  # the others are passwords
+# IPMI 1.5 carries 16 bytes of password, IPMI 2.0 20 (ipmitool refuses more); ipmi_sim 2.0.33 takes at
+# most 19 (measured: a 20-byte password fails RAKP 2). 16 fit every one of them.
+BMC_PASSWORD_CHARS: Final = 16
+
+
+def new_bmc_password() -> str:
+    """A BMC password IPMI can carry: 16 characters of token_urlsafe (96 bits)."""
+    return secrets.token_urlsafe(BMC_PASSWORD_CHARS * 3 // 4)
+
+
+# the others are passwords
+MAKERS: Final = {DKIM_VAR: new_dkim_key, TSIG_VAR: new_tsig_key, BMC_PASSWORD_VAR: new_bmc_password}
+
+
+# what a kept secret must still be, or it is made anew (a BMC password made before IPMI's limit was known)
+USABLE: Final = {BMC_PASSWORD_VAR: lambda value: len(value.encode()) <= BMC_PASSWORD_CHARS}
 
 
 def complete(existing: Mapping[str, object]) -> LabSecrets:
-    """Every secret the lab needs: those of ``existing`` kept, the missing (or empty) ones made anew."""
+    """Every secret the lab needs: those of ``existing`` kept, the missing (or empty, or unusable: ``USABLE``)
+    ones made anew."""
     values: dict[str, str] = {}
     for name in NAMES:
         value = existing.get(name)
-        if isinstance(value, str) and value:
+        if isinstance(value, str) and value and USABLE.get(name, bool)(value):
             values[name] = value
-        elif value is None or value == "":
+        elif value is None or isinstance(value, str):
             values[name] = MAKERS.get(name, new_password)()
         else:
             raise LabError(SOURCE, f"{SECRETS_FILE}: {name}", f"must be a string, not {type(value).__name__}",

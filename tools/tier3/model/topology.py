@@ -6,7 +6,8 @@ Names are unique per kind across the whole topology (the loader checks this).
 
 Inventory variables (see docs/inventory.md):
 - ``tier3_sites``   sites -> feeds, racks (-> PDUs), switches, SAN fabrics
-- ``tier3_host``    per host: site, rack, BMC, power supplies, bonds, RAID, multipath LUNs, capacity
+- ``tier3_host``    per host: site, rack, BMC, power supplies, bonds, RAID, multipath LUNs, encrypted
+                    volumes, capacity
 - ``tier3_vips``    virtual IPs with VRRP router id, network and member priorities
 - ``tier3_firewall_pairs``  firewall HA pairs: members and platform
 - ``tier3_load``    declared peak load per service group (for N+1 capacity)
@@ -180,6 +181,17 @@ class MultipathLun:
 
 
 @dataclass(frozen=True)
+class EncryptedVolume:
+    """A dm-crypt volume the host must have open: ``/dev/mapper/NAME`` over ``device`` (LUKS2), and
+    what is mounted on it when declared. ``tier3 check`` compares it with cryptsetup, luksDump and lsblk."""
+
+    name: str  # the mapping name: /dev/mapper/NAME
+    device: str  # the device holding the LUKS header: /dev/md1, /dev/mapper/mpatha, /dev/disk/by-uuid/UUID
+    location: Location = NOWHERE
+    mount: str = ""  # where the filesystem on it is mounted, "" when not declared
+
+
+@dataclass(frozen=True)
 class Host:
     name: str
     groups: frozenset[str] = frozenset()
@@ -191,6 +203,7 @@ class Host:
     bonds: tuple[Bond, ...] = ()
     raid_arrays: tuple[RaidArray, ...] = ()
     multipath_luns: tuple[MultipathLun, ...] = ()
+    encrypted_volumes: tuple[EncryptedVolume, ...] = ()
     capacity: dict[str, int] = field(default_factory=dict)  # service group -> units it can serve
     location: Location = NOWHERE
     policy: dict[str, Any] = field(default_factory=dict)  # tier3_policy overrides in force for this host

@@ -28,6 +28,19 @@
 and LUKS1 (``Cipher name:``/``Cipher mode:``/``MK bits:``, eight ``Key Slot N: ENABLED|DISABLED``,
 the PBKDF is always pbkdf2 with ``Iterations:``). Completeness: a LUKS1 dump lists all eight key
 slots; a LUKS2 dump ends with its ``Digests:`` section, each digest ending with ``Digest:``.
+
+``cryptsetup luksDump --dump-json-metadata DEVICE`` (LUKS2 only; what a host gives): the header's JSON
+area, no key material and neither the UUID nor the device, which the caller passes (the UUID is read
+from a ``/dev/disk/by-uuid/UUID`` device)::
+
+    {"keyslots": {"0": {"type": "luks2", "key_size": 64,
+                        "kdf": {"type": "argon2id", "time": 4, "memory": 374572, "cpus": 2, ...}, ...}},
+     "tokens": {}, "segments": {"0": {"type": "crypt", "encryption": "aes-xts-plain64", ...}},
+     "digests": {"0": {...}}, "config": {"json_size": "12288", "keyslots_size": "16744448"}}
+
+``key_size`` is in bytes (64: a 512-bit XTS key). A key slot of another type than ``luks2`` (the
+``reencrypt`` slot of a re-encryption in progress) holds no passphrase and is not listed. Completeness:
+JSON that parses, with its four sections as objects. ``parse_luks_header`` reads either form.
 """
 
 from __future__ import annotations
@@ -36,7 +49,7 @@ import re
 from dataclasses import dataclass, field
 
 from tier3.errors import ParseError
-from tier3.parsers._text import check_text, key_value, to_int
+from tier3.parsers._text import check_text, key_value, load_json, to_int
 
 STATUS_WHAT = "cryptsetup status output ('/dev/mapper/NAME is active.' first)"
 DUMP_WHAT = "cryptsetup luksDump output ('LUKS header information' first)"
@@ -63,7 +76,8 @@ class KeySlot:
     enabled: bool
     pbkdf: str  # argon2id, argon2i, pbkdf2
     parameters: dict[str, str]  # Time cost/Memory/Threads, or Hash/Iterations
-    line: int
+    line: int  # 0 in the JSON form: see pointer
+    pointer: str = ""  # the JSON pointer of the key slot (/keyslots/0), "" in the text form
 
 
 @dataclass(frozen=True)
@@ -77,8 +91,9 @@ class LuksHeader:
 
     @property
     def name(self) -> str:
-        """The device when the dump names it (LUKS1), else ``luks:UUID``."""
-        return self.device or f"luks:{self.uuid}"
+        """The device when the dump names it (LUKS1) or the caller does, else ``luks:UUID`` (``luks``
+        when the UUID is not known either: the JSON form of a saved file)."""
+        return self.device or (f"luks:{self.uuid}" if self.uuid else "luks")
 
 
 def _bits(value: str, source: str, where: str) -> int:
@@ -212,3 +227,70 @@ def _luks2(body: list[tuple[int, str]], device: str, source: str) -> LuksHeader:
         slots.append(KeySlot(int(num), True, f["PBKDF"], params, n))
     key_bits = _bits(items["Keyslots:"][0][2]["Key"], source, f"line {items['Keyslots:'][0][0]}") if slots else None
     return LuksHeader(device, 2, top.get("UUID", ""), segments[0][2]["cipher"], key_bits, tuple(slots))
+
+
+JSON_WHAT = "cryptsetup luksDump --dump-json-metadata output ({\"keyslots\": ..., \"segments\": ...})"
+BY_UUID = "/dev/disk/by-uuid/"
+_JSON_SECTIONS = ("keyslots", "tokens", "segments", "digests", "config")
+# LUKS2 kdf type -> (JSON key, the name the text form prints)
+_KDF_PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "argon2id": (("time", "Time cost"), ("memory", "Memory"), ("cpus", "Threads")),
+    "argon2i": (("time", "Time cost"), ("memory", "Memory"), ("cpus", "Threads")),
+    "pbkdf2": (("hash", "Hash"), ("iterations", "Iterations")),
+}
+
+
+def _numbered(section: dict[str, object], source: str, ptr: str) -> list[tuple[int, object]]:
+    """A LUKS2 section's items in order: their keys are decimal numbers ("0", "1", ...)."""
+    bad = [k for k in section if not k.isdigit()]
+    if bad:
+        raise ParseError(source, f"{ptr}/{bad[0]}", f"expected numbered items in {ptr[1:]!r}, got key {bad[0]!r}")
+    return sorted(((int(k), v) for k, v in section.items()), key=lambda kv: kv[0])
+
+
+def _json_keyslot(number: int, node: object, source: str) -> tuple[KeySlot, int] | None:
+    """A ``luks2`` key slot and its key size in bytes; None for a slot of another type."""
+    ptr = f"/keyslots/{number}"
+    if not isinstance(node, dict):
+        raise ParseError(source, ptr, "expected a key slot object")
+    if node.get("type") != "luks2":
+        return None  # a reencrypt slot: no passphrase opens it
+    kdf = node.get("kdf")
+    if not isinstance(kdf, dict) or not isinstance(kdf.get("type"), str):
+        raise ParseError(source, f"{ptr}/kdf", 'expected {"type": "argon2id"|"argon2i"|"pbkdf2", ...}')
+    key_size = node.get("key_size")
+    if isinstance(key_size, bool) or not isinstance(key_size, int) or key_size <= 0:
+        raise ParseError(source, f"{ptr}/key_size", "expected the key size in bytes (a positive integer)")
+    params = {shown: str(kdf[key]) for key, shown in _KDF_PARAMETERS.get(kdf["type"], ()) if key in kdf}
+    return KeySlot(number, True, kdf["type"], params, 0, ptr), key_size
+
+
+def parse_luks2_json(text: str, source: str, device: str = "") -> LuksHeader:
+    """Parse ``cryptsetup luksDump --dump-json-metadata DEVICE``; ``device`` is the one it was run on."""
+    doc = load_json(text, source, JSON_WHAT)
+    if not isinstance(doc, dict):
+        raise ParseError(source, "", f"expected {JSON_WHAT}")
+    for key in _JSON_SECTIONS:
+        if not isinstance(doc.get(key), dict):
+            raise ParseError(source, f"/{key}", f"expected the {key!r} object of the LUKS2 metadata")
+    crypt = next((seg for _, seg in _numbered(doc["segments"], source, "/segments")
+                  if isinstance(seg, dict) and seg.get("type") == "crypt" and isinstance(seg.get("encryption"), str)),
+                 None)
+    if crypt is None:
+        raise ParseError(source, "/segments", "no data segment of type 'crypt' with an 'encryption'")
+    slots = [found for n, node in _numbered(doc["keyslots"], source, "/keyslots")
+             if (found := _json_keyslot(n, node, source)) is not None]
+    uuid = device[len(BY_UUID):] if device.startswith(BY_UUID) else ""
+    return LuksHeader(device, 2, uuid, crypt["encryption"], slots[0][1] * 8 if slots else None,
+                      tuple(ks for ks, _ in slots))
+
+
+def parse_luks_header(text: str, source: str, device: str = "") -> LuksHeader:
+    """``cryptsetup luksDump`` in either form, told apart by the first character (``{``: JSON); ``device``
+    names the device it was run on where the output does not."""
+    if isinstance(text, str) and text.lstrip().startswith("{"):
+        return parse_luks2_json(text, source, device)
+    header = parse_luks_dump(text, source)
+    if header.device or not device:
+        return header
+    return LuksHeader(device, header.version, header.uuid, header.cipher, header.key_bits, header.keyslots)

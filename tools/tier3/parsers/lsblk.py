@@ -37,6 +37,10 @@ class BlockDevice:
     path: str
     pointer: str
     children: tuple[BlockDevice, ...]
+    uuid: str | None = None  # the filesystem or LUKS UUID (lsblk -O), None when not shown
+    serial: str | None = None  # the disk's serial (lsblk -O): udev's /dev/disk/by-id/virtio-SERIAL
+    wwn: str | None = None  # the disk's WWN (lsblk -O): udev's /dev/disk/by-id/wwn-WWN
+    subsystems: str = ""  # "block:virtio:pci" (a virtio-blk disk), "block:scsi:virtio:pci", ... (lsblk -O)
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,11 @@ def _device(node: Any, source: str, ptr: str, depth: int) -> BlockDevice:
     return BlockDevice(name=name, type=dtype, fstype=fstype, mountpoints=tuple(mounts),
                        path=_str(node, "path", source, ptr, required=False) or f"/dev/{name}", pointer=ptr,
                        children=tuple(_device(c, source, f"{ptr}/children/{i}", depth + 1)
-                                      for i, c in enumerate(children)))
+                                      for i, c in enumerate(children)),
+                       uuid=_str(node, "uuid", source, ptr, required=False),
+                       serial=_str(node, "serial", source, ptr, required=False),
+                       wwn=_str(node, "wwn", source, ptr, required=False),
+                       subsystems=_str(node, "subsystems", source, ptr, required=False) or "")
 
 
 def parse_lsblk_json(text: str, source: str) -> BlockTree:

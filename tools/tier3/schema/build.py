@@ -27,6 +27,7 @@ from tier3.model import (
     Vip,
     VipMember,
 )
+from tier3.model.topology import EncryptedVolume
 
 
 def site(doc: dict[str, Any], file: str, key: str) -> Site:
@@ -114,6 +115,10 @@ def host(
             for j, p in enumerate(lun.get("paths") or ())
         )
         luns.append(MultipathLun(lun["name"], lun["wwid"], paths, Location(file, lkey), bool(lun.get("shared"))))
+    volumes = tuple(
+        EncryptedVolume(v["name"], v["device"], Location(file, f"{key}.encrypted_volumes[{i}]"), v.get("mount", ""))
+        for i, v in enumerate(doc.get("encrypted_volumes") or ())
+    )
     return Host(
         name,
         groups=groups,
@@ -125,6 +130,7 @@ def host(
         bonds=tuple(bonds),
         raid_arrays=arrays,
         multipath_luns=tuple(luns),
+        encrypted_volumes=volumes,
         capacity=dict(doc.get("capacity") or {}),
         location=Location(file, key),
         policy=policy or {},

@@ -65,6 +65,11 @@ _ADDRESS = "write a mail address, user@domain, e.g. alice@example.net"
 # (kind, field) -> what a value matching the field's regex looks like
 _REGEX_HINTS: Mapping[tuple[str, str], str] = {
     ("host", "wwid"): "write the LUN's WWID as multipath -ll shows it (hex digits, or naa./eui./t10. form)",
+    # the encrypted_volumes entries (no other host field has a regex)
+    ("host", "name"): "write the dm-crypt mapping name as /dev/mapper shows it (letters, digits, '.', '_', '+', '-'), "
+                      "e.g. cryptmail",
+    ("host", "device"): "write the path of the device holding the LUKS header, e.g. /dev/md1 or /dev/disk/by-uuid/UUID",
+    ("host", "mount"): "write an absolute mount point, e.g. /srv/mail",
     ("mail", "hostname"): _DNS_NAME,
     ("mail", "imap_hostname"): _DNS_NAME,
     ("mail", "name"): _DNS_NAME,

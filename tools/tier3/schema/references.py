@@ -136,6 +136,8 @@ def _hosts(topology: Topology) -> list[InventoryError]:
                     )
         out += _unique(f"RAID array of {h.name}", ((a.name, a.location) for a in h.raid_arrays), "name each array once")
         out += _unique(f"LUN of {h.name}", ((lun.name, lun.location) for lun in h.multipath_luns), "name each LUN once")
+        out += _unique(f"encrypted volume of {h.name}", ((v.name, v.location) for v in h.encrypted_volumes),
+                       "name each mapping once")
         for lun in h.multipath_luns:
             for path in lun.paths:
                 if path.fabric not in fabrics:

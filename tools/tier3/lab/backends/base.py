@@ -12,6 +12,7 @@ from typing import Protocol
 
 from tier3.lab.hosts import LabHost
 from tier3.lab.progress import Steps
+from tier3.lab.secrets import LabSecrets
 
 
 @dataclass
@@ -32,6 +33,9 @@ class Removed:
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
+    vms: list[str] = field(default_factory=list)  # host names
+    switches: list[str] = field(default_factory=list)  # network namespaces
+    emulators: list[str] = field(default_factory=list)  # BMC emulators and switch daemons
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,11 @@ class Backend(Protocol):
     name: str  # the key in BACKENDS and in LabHost.backend
     noun: str  # what one host is called in step lines: "container"
 
-    def up(self, hosts: Sequence[LabHost], steps: Steps, rebuild: bool = False) -> Started:
+    def up(self, hosts: Sequence[LabHost], steps: Steps, rebuild: bool = False,
+           secrets: LabSecrets | None = None) -> Started:
         """Make the hosts exist and run, shared resources first (image, network), then wait until each
-        is ready for Ansible (systemd settled, python3 answers)."""
+        is ready for Ansible (systemd settled, python3 answers). ``secrets``: the lab's (a BMC emulator
+        takes its password from them)."""
         ...
 
     def down(self, steps: Steps, purge: bool = False) -> Removed:

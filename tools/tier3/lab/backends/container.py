@@ -18,6 +18,7 @@ from tier3.lab.image import cache_dir, ensure_image
 from tier3.lab.podman import Podman, network_create_args, run_args
 from tier3.lab.progress import Steps
 from tier3.lab.recipe import IMAGE_NAME, load_recipe
+from tier3.lab.secrets import LabSecrets
 
 SOURCE = "tier3 lab"
 READY_TIMEOUT = 240.0  # seconds for systemd in every container to settle (2 shared cores)
@@ -92,7 +93,8 @@ class ContainerBackend:
     name = "container"
     noun = "container"
 
-    def up(self, hosts: Sequence[LabHost], steps: Steps, rebuild: bool = False) -> Started:
+    def up(self, hosts: Sequence[LabHost], steps: Steps, rebuild: bool = False,
+           secrets: LabSecrets | None = None) -> Started:  # noqa: ARG002  (the interface: containers need none)
         podman = Podman()
         recipe = load_recipe()
         done = Started(image_built=ensure_image(podman, recipe, steps, rebuild=rebuild),

@@ -6,4 +6,19 @@ policy values it reads (the drill rules judge what a failover drill measured, ``
 parser's facts). Importing this package registers them all.
 """
 
-from tier3.rules.observed import bonding, crypt, dns, drill, listener, mail, md, multipath, power, vip  # noqa: F401  (register)
+from tier3.rules.observed import (  # noqa: F401  (register)
+    bonding,
+    crypt,
+    dns,
+    drill,
+    listener,
+    mail,
+    md,
+    multipath,
+    power,
+    power_declared,
+    topology_crypt,
+    topology_network,
+    topology_storage,
+    vip,
+)

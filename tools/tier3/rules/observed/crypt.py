@@ -77,7 +77,7 @@ def weak_pbkdf(h: LuksHeader, ctx: Context) -> Iterator[Violation]:
         if ks.enabled and ks.pbkdf in weak:
             why = ": no memory cost, cheap to brute-force on GPUs" if ks.pbkdf == "pbkdf2" else ""
             yield Violation(f"{h.name}:keyslot{ks.slot}", f"key slot {ks.slot} uses {ks.pbkdf}{why}",
-                            {"pbkdf": ks.pbkdf, **ks.parameters}, where=f"line {ks.line}")
+                            {"pbkdf": ks.pbkdf, **ks.parameters}, where=ks.pointer or f"line {ks.line}")
 
 
 @observed("T3-OBS-ENC-003", severity=H, title="key shorter than the policy minimum",
