@@ -36,6 +36,19 @@ def load_by_path(name: str, path: Path) -> ModuleType:
     return module
 
 
+def bmc_peers() -> ModuleType:
+    """tests/integration/conftest.py (the real BMC emulators as fixtures: sushy-static, ipmi_sim, stand-ins) as a
+    module of its own, loaded once; registered before it runs, as its dataclasses need."""
+    name = "tier3_bmc_peers"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "integration" / "conftest.py")
+        assert spec is not None
+        assert spec.loader is not None
+        sys.modules[name] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[name])
+    return sys.modules[name]
+
+
 def localhost_play(name: str, tasks: list[dict[str, Any]], **play_vars: Any) -> str:
     """One play on localhost (connection local, this interpreter, no facts) of ``tasks``, as YAML."""
     return yaml.safe_dump([{"name": name, "hosts": "localhost", "gather_facts": False, "connection": "local",

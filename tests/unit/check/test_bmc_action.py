@@ -12,37 +12,22 @@ neither password is anywhere in the playbook's output (every task result, as JSO
 from __future__ import annotations
 
 import base64
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
-from support import ANSIBLE_PLAYBOOK, ROOT, load_redfish_mockups
+from support import ANSIBLE_PLAYBOOK, ROOT, bmc_peers, load_redfish_mockups
 from tier3.check.bmc import READ_BY
 from tier3.cli import main
 
-
-def _peers() -> ModuleType:
-    """tests/integration/conftest.py as a module of its own (registered first: its dataclasses need it)."""
-    name = "tier3_bmc_peers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "integration" / "conftest.py")
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-PEERS = _peers()
+PEERS = bmc_peers()
 lab_ca, sushy, closed_port = PEERS.lab_ca, PEERS.sushy, PEERS.closed_port
 bmc_env, ipmi_sim = PEERS.bmc_env, PEERS.ipmi_sim
 BMC_USER, BMC_PASSWORD = PEERS.BMC_USER, PEERS.BMC_PASSWORD

@@ -12,39 +12,23 @@ password is in nothing that comes back.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
 import pytest
 import requests
 
-from support import ROOT, load_redfish_mockups
+from support import ROOT, bmc_peers, load_redfish_mockups
 from tier3.check import EVIDENCE_ERROR, HostCheck
 from tier3.check.bmc import READ_BY, BmcAccess, bmc_kinds_owed, bmc_url, item_records, read_bmc
 from tier3.evidence import items_from_answer
 from tier3.model import Bmc, Host, PowerSupply, Status, Topology
 from tier3.model.topology import Feed, Pdu, Rack, Site
 
-
-def _peers() -> ModuleType:
-    """tests/integration/conftest.py as a module of its own (registered first: its dataclasses need it)."""
-    name = "tier3_bmc_peers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tests" / "integration" / "conftest.py")
-        assert spec is not None
-        assert spec.loader is not None
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-PEERS = _peers()
+PEERS = bmc_peers()
 lab_ca, sushy, stand_in, closed_port, bmc_env, ipmi_sim = (
     PEERS.lab_ca, PEERS.sushy, PEERS.stand_in, PEERS.closed_port, PEERS.bmc_env, PEERS.ipmi_sim)
 BMC_USER, BMC_PASSWORD = PEERS.BMC_USER, PEERS.BMC_PASSWORD
