@@ -47,6 +47,7 @@ try:
         judge_host,
         judge_site,
         unanswered,
+        vip_listeners,
     )
     from tier3.check.bmc import BmcAccess, bmc_kinds_owed, item_records, read_bmc
     from tier3.check.textfile import findings_textfile
@@ -248,12 +249,13 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         checks, lost = self._gathered(hosts, str(args.get("results_var") or DEFAULT_RESULTS_VAR), task_vars)
         probe = bool(args.get("probe", True))
         ca_file = args.get("ca_file") or None
-        if ca_file and not Path(ca_file).is_file():
+        scope = set(hosts)  # a --limit probes the VIPs and DNS servers of its hosts only
+        if probe and ca_file and vip_listeners(topology, scope) and not Path(ca_file).is_file():
             raise Tier3Error("ca_file", "", f"{ca_file}: no such file",
                              hint="the CA certificate (PEM) on the controller")
         plan = self._dns_plan(task_vars) if bool(args.get("dns", True)) and topology.dns is not None else None
         site_findings, _ = judge_site(topology, checks, probe=probe, ca_file=ca_file,
-                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan)
+                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope)
         report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
                               dns_probed=plan is not None and bool(plan.servers))
         written = self._write(report, args.get("report_dir"))

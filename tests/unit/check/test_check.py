@@ -193,3 +193,13 @@ def test_an_answer_that_is_not_the_modules_is_refused_naming_the_key(answer: dic
         items_from_answer("mx1", answer)
     assert caught.value.where == key
     assert "mx1" in caught.value.source
+
+
+def test_a_limit_probes_only_the_vips_and_dns_servers_of_its_hosts() -> None:
+    topo = topology()
+    members = {m.host for vip in topo.vips for m in vip.members}
+    assert vip_listeners(topo, scope=members) == vip_listeners(topo)
+    assert vip_listeners(topo, scope={"metal1"}) == []
+    asked: list[object] = []
+    judge_site(topo, [], probe=True, scope={"metal1"}, prober=lambda ls, _ca, _t: asked.append(ls) or [])
+    assert asked == []

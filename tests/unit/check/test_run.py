@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tier3.check import check_report, unanswered
-from tier3.check.run import ROOT, CheckOptions, default_inventory, extravars, progress_line, report_from_json
+from tier3.check.run import ROOT, CheckOptions, default_inventory, extravars, progress_line, report_from_json, run_limit
 from tier3.report import writer
 
 
@@ -51,3 +51,9 @@ def test_check_json_reads_back_into_the_same_report(tmp_path: Path) -> None:
         writer("json")(report, out)
     again = report_from_json(path)
     assert json.loads(path.read_text(encoding="utf-8")) == again.to_dict()
+
+
+def test_a_limit_keeps_localhost_whose_play_writes_the_reports() -> None:
+    assert run_limit("metal") == "metal,localhost"
+    assert run_limit("mx1,mx2") == "mx1,mx2,localhost"
+    assert run_limit("") is None

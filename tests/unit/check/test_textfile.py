@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import yaml
+
+from support import ROOT
 from tier3.check.textfile import findings_textfile
 from tier3.rules import RULES
 
@@ -32,3 +35,13 @@ def test_no_finding_is_a_file_with_the_timestamp_only_and_a_repeat_is_one_sample
     assert "tier3_check_timestamp_seconds 5" in findings_textfile([], 5)
     twice = [finding("T3-OBS-BND-001", "bond0"), finding("T3-OBS-BND-001", "bond0")]
     assert len(samples(findings_textfile(twice, 5))) == 1
+
+
+def test_check_yml_writes_the_textfile_on_the_hosts_prometheus_scrapes() -> None:
+    """Only where a node exporter reads it: a host outside those groups (a metal host of the lab) has no
+    textfile directory, and the write would fail there."""
+    check = yaml.safe_load((ROOT / "playbooks" / "check.yml").read_text(encoding="utf-8"))
+    monitoring = yaml.safe_load((ROOT / "playbooks" / "monitoring.yml").read_text(encoding="utf-8"))
+    writer = next(play for play in check if "tier3_findings.prom" in play["name"])
+    scraped = next(play for play in monitoring if "every host Prometheus scrapes" in play["name"])
+    assert writer["vars"]["check_exporter_groups"] == scraped["hosts"].split(":")

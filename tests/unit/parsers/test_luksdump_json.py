@@ -106,6 +106,8 @@ def test_records_with_nothing_to_read() -> None:
     inactive = text("cryptsetup_status_inactive.txt")
     assert no_mapping(item("cryptsetup", "failed", 4, out=inactive)) == "/dev/X: not a dm-crypt mapping"
     assert no_mapping(item("cryptsetup", "failed", 1, out="/dev/mapper/mpatha is active and is in use.\n")) != ""
+    assert no_mapping(item("cryptsetup", "failed", 1, out="")) == "/dev/X: not a dm-crypt mapping"  # 2.6.1, multipath
+    assert no_mapping(item("cryptsetup", "failed", 4, out="")) == ""  # silent and not exit 1: a failure
     assert no_mapping(item("cryptsetup", "ok", 0, out=text("cryptsetup_status.txt"))) == ""
     assert no_mapping(item("cryptsetup", "failed", 1, out="", err="Device not found")) == ""  # a failure
     assert no_mapping(item("cryptsetup", "failed", 1, out="/dev/mapper/X is active.\n", err="Permission denied")

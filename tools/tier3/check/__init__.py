@@ -25,7 +25,7 @@ not be judged (their error findings already say why).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,11 +204,14 @@ def _judge_topology(host: str, items: Sequence[EvidenceItem], earlier: Sequence[
     return found_findings, report
 
 
-def vip_listeners(topology: Topology) -> list[Listener]:
-    """Every service of every declared VIP, as the listeners to probe from the controller."""
+def vip_listeners(topology: Topology, scope: Collection[str] | None = None) -> list[Listener]:
+    """Every service of every declared VIP (of those with a member in ``scope``, the hosts checked, when
+    given), as the listeners to probe from the controller."""
     mail = topology.mail
     out = []
     for vip in topology.vips:
+        if scope is not None and not any(m.host in scope for m in vip.members):
+            continue
         for service in vip.services:
             if service not in SERVICE_LISTENERS:
                 continue
@@ -231,11 +234,14 @@ def _judge_probed(kind: Kind, records: list[dict[str, Any]], source: str, how: s
 def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = True, ca_file: str | None = None,
                timeout: float = PROBE_TIMEOUT, prober: Prober = probe_listeners, dns: DnsPlan | None = None,
                dns_timeout: float = DNS_TIMEOUT, dns_prober: DnsProber = probe_dns,
-               ) -> tuple[list[Finding], list[dict[str, Any]]]:
+               scope: Collection[str] | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     """What needs more than one host: VIP holders over every member's ``ip -j addr``, (``probe``) each VIP
     service probed from this machine, and (``dns``) every server of the plan asked every question, its
-    TLSA compared with the certificates served on port 25 of the listeners just probed. Returns
-    (findings, facts)."""
+    TLSA compared with the certificates served on port 25 of the listeners just probed. ``scope``, the
+    hosts checked (a --limit), keeps the probes to the VIPs with a member among them and the DNS servers
+    among them; None probes every one. Returns (findings, facts)."""
+    if dns is not None and scope is not None:
+        dns = dataclasses.replace(dns, servers=tuple(s for s in dns.servers if s.host in scope))
     table = all_kinds()
     findings: list[Finding] = []
     facts: list[dict[str, Any]] = []
@@ -247,7 +253,7 @@ def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = 
         findings.extend(found)
         if report is not None:
             facts.append(report)
-    listeners = vip_listeners(topology) if probe else []
+    listeners = vip_listeners(topology, scope) if probe else []
     probed: list[dict[str, Any]] = []
     if listeners:
         probed = prober(listeners, ca_file, timeout)

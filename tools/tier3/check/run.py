@@ -58,6 +58,12 @@ def default_inventory() -> tuple[str, ...]:
     return tuple(str((ROOT / p.strip()).resolve()) for p in named.split(",") if p.strip())
 
 
+def run_limit(limit: str) -> str | None:
+    """The --limit handed to ansible-playbook: the operator's pattern and localhost, whose play judges the
+    site and writes the reports (a limit without it skips that play: "no hosts matched")."""
+    return f"{limit},localhost" if limit.strip() else None
+
+
 def extravars(options: CheckOptions) -> dict[str, Any]:
     out: dict[str, Any] = {"tier3_check_report_dir": str(Path(options.report_dir).resolve()),
                            "tier3_check_fail_on": options.fail_on, "tier3_check_probe": options.probe}
@@ -143,7 +149,7 @@ def run_check(options: CheckOptions, say: Callable[[str], None]) -> CheckRun:
     with tempfile.TemporaryDirectory(prefix="tier3-check-") as private:
         result = ansible_runner.run(
             private_data_dir=private, playbook=str(PLAYBOOK), inventory=list(options.inventory) or None,
-            limit=options.limit or None, extravars=extravars(options), envvars=env, quiet=True,
+            limit=run_limit(options.limit), extravars=extravars(options), envvars=env, quiet=True,
             event_handler=on_event, project_dir=str(ROOT))
     rc = int(result.rc if result.rc is not None else 3)
     if not json_report.is_file():

@@ -36,11 +36,13 @@ NOT_LUKS2 = "Dump operation is not supported for this device type"  # --dump-jso
 
 def no_mapping(item: EvidenceItem) -> str:
     """Why a ``cryptsetup status`` record holds no dm-crypt mapping ("" when it may): the name is not
-    open (``/dev/mapper/control``: ``is inactive.``, exit 4) or the map is not dm-crypt (the status line
-    alone, exit 1: cryptsetup prints the line, then cannot read the map as a crypt target and says
-    nothing more). Anything on standard error is a failure to report, not this."""
-    if item.status == "failed" and item.rc and not item.stderr.strip() \
-            and _STATUS_ONLY.match(" ".join(item.text.split())):
+    open (``/dev/mapper/control``: ``is inactive.``, exit 4) or the map is not dm-crypt (exit 1 with the
+    status line alone, or with nothing at all: cryptsetup 2.6.1 of Debian 12 on a multipath map, measured
+    on the lab's metal hosts). Anything on standard error is a failure to report, not this."""
+    if item.status != "failed" or not item.rc or item.stderr.strip():
+        return ""
+    said = " ".join(item.text.split())
+    if _STATUS_ONLY.match(said) or (item.rc == 1 and not said):
         return f"{item.item or item.id}: not a dm-crypt mapping"
     return ""
 

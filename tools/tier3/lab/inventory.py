@@ -253,7 +253,7 @@ def monitoring(hosts: Iterable[LabHost]) -> dict[str, Any]:
 SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
 # the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
-# the DNS servers' TSIG key, the password of the metal hosts' BMC emulators.
+# the DNS servers' TSIG key, the password of the metal hosts' BMC emulators, the key of their LUKS volumes.
 # Plain text, for the lab only: a real inventory keeps these in an ansible-vault encrypted file.
 """
 PRIVATE: Final = frozenset({SECRETS_FILE})  # files written mode 0600

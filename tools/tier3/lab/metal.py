@@ -25,6 +25,7 @@ BRIDGE = "br0"  # the bridge inside each switch namespace
 MGMT_SLOT = 3  # PCI slot of the management NIC: enp0s3 in the guest, never bonded
 LLDP_TX_SECONDS = 5  # how often each switch advertises itself (lldpd's default is 30 s)
 ISL_PORT = "swp48"  # the inter-switch link's port on each switch
+BOND_NETWORK = "10.89.40.0/24"  # the metal hosts' bonds: one segment over both switches (the inter-switch link)
 
 # QEMU in software emulation (measured: /dev/kvm is present but the CPU has no vmx/svm)
 ACCEL = "tcg,tb-size=256"
@@ -158,6 +159,11 @@ class Metal:
     def lun_wwid(self) -> str:
         """The LUN's WWID as the guest reports it (udev ID_SERIAL, ``multipath -ll``): 3 + the NAA id."""
         return "3" + self.lun_wwn.removeprefix("0x")
+
+    @property
+    def bond_address(self) -> str:
+        """The address of the host's bond0 on the segment the two switches make (BOND_NETWORK)."""
+        return f"{BOND_NETWORK.removesuffix('.0/24')}.{self.index}/24"
 
     @property
     def lun_serial(self) -> str:

@@ -28,7 +28,7 @@ from tier3.lab.metal import (
     metal,
     vm_paths,
 )
-from tier3.lab.secrets import BMC_PASSWORD_VAR
+from tier3.lab.secrets import BMC_PASSWORD_VAR, LUKS_KEY_VAR
 
 PSU_OUTLET = 12  # the mockup's outlet of each supply on its PDU
 PSU_WATTS = 500
@@ -91,11 +91,24 @@ def tier3_host(spec: Metal, pdus: tuple[str, str]) -> dict[str, Any]:
     return declared
 
 
+def role_vars(spec: Metal) -> dict[str, Any]:
+    """What playbooks/hardware.yml needs beyond tier3_host: the bond's address on the switches' segment
+    (so the two hosts reach each other over their bonds), the LUKS volume's key by reference to the lab's
+    secrets, and no initramfs rebuild (QEMU boots the image's kernel and initramfs from the machine: the
+    guest's own is never read, and rebuilding it takes minutes under TCG)."""
+    return {"bonding_addresses": {"bond0": {"address": spec.bond_address}},
+            "luks_keys": {ENCRYPTED_VOLUME: f"{{{{ {LUKS_KEY_VAR} }}}}"},
+            "raid_update_initramfs": False}
+
+
 def host_vars(host: LabHost, pdus: tuple[str, str], state: Path | None = None) -> dict[str, Any]:
-    """host_vars of a metal host: tier3_host, the CA its BMC's certificate is signed by, and (the host
-    with ipmi_sim) its IPMI endpoint for tests."""
+    """host_vars of a metal host: tier3_host, the hardware roles' variables, the CA its BMC's certificate
+    is signed by, and (the host with ipmi_sim) its IPMI endpoint for tests."""
     spec = metal(host.name)
-    out: dict[str, Any] = {"tier3_host": tier3_host(spec, pdus), "tier3_bmc_ca_file": str(bmc.lab_tls(state).ca)}
+    out: dict[str, Any] = {"tier3_host": tier3_host(spec, pdus), **role_vars(spec),
+                           # the VM's root is a plain qcow2 overlay that holds no mail; the data volume is LUKS2
+                           "tier3_policy": {"crypt_plain_mounts": ["/"]},
+                           "tier3_bmc_ca_file": str(bmc.lab_tls(state).ca)}
     if spec.ipmi_port:
         out["tier3_lab_ipmi"] = {"address": f"ipmi://127.0.0.1:{spec.ipmi_port}", "username": BMC_USER,
                                  "password": f"{{{{ {BMC_PASSWORD_VAR} }}}}", "console_port": spec.ipmi_console_port}

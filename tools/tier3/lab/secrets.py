@@ -1,5 +1,6 @@
 """The lab's secrets: a password per mail user, the doveadm replication password, the DKIM key, the
-TSIG key of the DNS servers' zone transfers and the password of the metal hosts' BMC emulators.
+TSIG key of the DNS servers' zone transfers, the password of the metal hosts' BMC emulators and the key of
+their LUKS2 volumes.
 
 Made once (``secrets.token_urlsafe``, a 2048-bit RSA key from ``cryptography``, 32 random bytes in
 base64 for HMAC-SHA256) and kept in
@@ -31,6 +32,7 @@ DKIM_KEY_BITS: Final = 2048
 REPLICATION_VAR: Final = "vault_tier3_mail_replication"
 TSIG_VAR: Final = "vault_tier3_dns_tsig"
 BMC_PASSWORD_VAR: Final = "vault_tier3_bmc_password"  # the metal hosts' BMC emulators (tier3.lab.bmc)
+LUKS_KEY_VAR: Final = "vault_tier3_luks_key"  # the metal hosts' LUKS2 volumes (roles/luks luks_keys)
 TSIG_KEY_BYTES: Final = 32  # HMAC-SHA256: a key as long as the hash (RFC 2104 2)
 
 
@@ -45,7 +47,7 @@ def dkim_var(selector: str) -> str:
 
 DKIM_VAR: Final = dkim_var(DKIM_SELECTOR)
 NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICATION_VAR, DKIM_VAR, TSIG_VAR,
-                                  BMC_PASSWORD_VAR)
+                                  BMC_PASSWORD_VAR, LUKS_KEY_VAR)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class PolicyValue:
     kind: str  # "int", "bool" or "names" (a non-empty list of strings)
     summary: str
     minimum: int | None = None
+    empty_ok: bool = False  # kind "names": an empty list is a value (an exception list), not a mistake
 
     def problem(self, value: Any) -> str:
         """Why ``value`` is not acceptable for this policy value ("" when it is)."""
@@ -37,8 +38,9 @@ class PolicyValue:
         elif self.kind == "bool":
             if not isinstance(value, bool):
                 return f"must be true or false, got {type(value).__name__} {value!r}"
-        elif not isinstance(value, list | tuple) or not value or not all(isinstance(v, str) and v for v in value):
-            return f"must be a non-empty list of names, got {value!r}"
+        elif not isinstance(value, list | tuple) or not (value or self.empty_ok) \
+                or not all(isinstance(v, str) and v for v in value):
+            return f"must be a {'' if self.empty_ok else 'non-empty '}list of names, got {value!r}"
         return ""
 
     def coerce(self, value: Any) -> int | bool | tuple[str, ...]:
@@ -47,7 +49,7 @@ class PolicyValue:
     def shown(self) -> str:
         """The default as docs/rules.md prints it."""
         if isinstance(self.default, tuple):
-            return ", ".join(self.default)
+            return ", ".join(self.default) or "none"
         return str(self.default).lower() if isinstance(self.default, bool) else str(self.default)
 
 
@@ -66,6 +68,8 @@ _VALUES = (
     PolicyValue("crypt_min_key_bits", 256, "int", "shortest dm-crypt key accepted, in bits", minimum=128),
     PolicyValue("crypt_weak_pbkdfs", ("pbkdf2",), "names", "key-slot PBKDFs refused"),
     PolicyValue("crypt_require_luks2", True, "bool", "LUKS1 headers are a finding"),
+    PolicyValue("crypt_plain_mounts", (), "names",
+                "mount points allowed on an unencrypted device (exact; /boot and below always are)", empty_ok=True),
     PolicyValue("mail_queue_max_messages", 100, "int", "messages a Postfix queue may hold (every queue together)",
                 minimum=0),
     PolicyValue("mail_queue_max_age_s", 3600, "int", "seconds a deferred message may wait in the queue", minimum=1),

@@ -144,13 +144,16 @@ def no_keyslot(h: LuksHeader, _ctx: Context) -> Iterator[Violation]:
           rationale="""A mounted filesystem whose device chain (lsblk's tree, from the device down to the
           disks) has no dm-crypt layer keeps its data in clear: a disk pulled, stolen or returned under
           warranty gives it away. /boot and what is mounted under it are excepted: the boot loader reads
-          them before any key can be entered. Judged once per device, even when lsblk lists it under
-          each of its parents (an md array, a multipath map).""",
-          hint="move the filesystem onto a LUKS2 volume", **COMMON)
-def not_encrypted(tree: BlockTree, _ctx: Context) -> Iterator[Violation]:
+          them before any key can be entered. So are the mount points the policy names
+          (crypt_plain_mounts, exact paths; none by default): a root filesystem that holds no mail, where the
+          mail store, queue and archive are on LUKS volumes. Judged once per device, even when lsblk lists it
+          under each of its parents (an md array, a multipath map).""",
+          hint="move the filesystem onto a LUKS2 volume", policy=("crypt_plain_mounts",), **COMMON)
+def not_encrypted(tree: BlockTree, ctx: Context) -> Iterator[Violation]:
     pointer = {d.name: d.pointer for d, _ in reversed(tree.walk())}  # where lsblk lists each device first
+    plain = set(ctx.policy["crypt_plain_mounts"])
     for s in tree.stacks():
-        if s.mountpoints and s.crypt is None and not all(m.startswith(BOOT) for m in s.mountpoints):
+        if s.mountpoints and s.crypt is None and not all(m.startswith(BOOT) or m in plain for m in s.mountpoints):
             yield Violation(s.device, f"{s.fstype or 'filesystem'} on {s.device} mounted at {', '.join(s.mountpoints)} "
                             "is not on a dm-crypt device",
                             {"mountpoints": list(s.mountpoints), "fstype": s.fstype, "chain": [n for n, _ in s.chain]},
