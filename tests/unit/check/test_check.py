@@ -12,10 +12,10 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tier3.check import EVIDENCE_ERROR, check_report, judge_host, judge_site, unanswered, vip_listeners
+from tier3.check import EVIDENCE_ERROR, check_report, judge_host, judge_site, once, unanswered, vip_listeners
 from tier3.errors import ParseError
 from tier3.evidence import EvidenceItem, items_from_answer, kinds_owed
-from tier3.model import Host, Severity, Status, Topology, Vip, VipMember
+from tier3.model import Finding, Host, Severity, Status, Topology, Vip, VipMember
 from tier3.model.mail import MailConfig
 from tier3.probe import Listener
 
@@ -203,3 +203,29 @@ def test_a_limit_probes_only_the_vips_and_dns_servers_of_its_hosts() -> None:
     asked: list[object] = []
     judge_site(topo, [], probe=True, scope={"metal1"}, prober=lambda ls, _ca, _t: asked.append(ls) or [])
     assert asked == []
+
+
+def test_a_bond_read_from_its_proc_file_is_named_after_the_file() -> None:
+    """tier3 check's bonding item is /proc/net/bonding/bond0: its findings name bond0 (not 'bond', the
+    fallback of a source without a bond name, which the per-host source 'bonding of HOST' is)."""
+    body = (Path(__file__).resolve().parents[2] / "fixtures" / "real"
+            / "proc_net_bonding_bond0_active_backup_one_slave_down.txt").read_text(encoding="utf-8")
+    given = record("bonding", "/proc/net/bonding/bond0", body, source="file", argv=None,
+                   path="/proc/net/bonding/bond0")
+    checked = judge_host("metal1", items("metal1", given), ("bonding",), Topology())
+    failed = {f.subject for f in checked.findings if f.status is Status.FAIL}
+    assert failed
+    assert all(s == "bond0" or s.startswith("bond0:") for s in failed), failed
+
+
+def test_one_finding_per_rule_and_object_when_two_outputs_say_the_same() -> None:
+    def f(message: str, ref: str, subject: str = "/dev/md0") -> Finding:
+        return Finding("T3-OBS-STO-001", Severity.HIGH, Status.FAIL, subject, "md array degraded", message,
+                       {"evidence_items": [{"id": ref, "sha256": ref * 4}]})
+
+    merged = once([f("1 of 2 members", "/proc/mdstat"), f("degraded", "mdadm --detail /dev/md0"),
+                   f("degraded", "mdadm --detail /dev/md0"), f("1 of 2", "/proc/mdstat", "/dev/md1")])
+    assert [(m.subject, m.message, [r["id"] for r in m.evidence["evidence_items"]]) for m in merged] == [
+        ("/dev/md0", "1 of 2 members; degraded", ["/proc/mdstat", "mdadm --detail /dev/md0"]),
+        ("/dev/md1", "1 of 2", ["/proc/mdstat"]),
+    ]

@@ -106,6 +106,7 @@ def test_the_docs_table_is_the_catalogue() -> None:
     ("saved/bond12.txt", {}, "bond12"),
     ("saved/output.txt", {}, "bond"),
     ("-", {"name": "bond3"}, "bond3"),
+    ("bonding of metal1", {"path": "/proc/net/bonding/bond0"}, "bond0"),  # tier3 check: the file it read
 ])
 def test_bond_name(source: str, extra: dict[str, str], name: str) -> None:
     assert bond_name(source, InspectOptions(extra=extra)) == name

@@ -135,6 +135,8 @@ def _judge_kind(kind: Kind, host: str, items: Sequence[EvidenceItem], options: I
         options = dataclasses.replace(options, extra={**options.extra, "now": max(i.read_at for i in items)})
     if len(items) == 1 and items[0].item:  # the device a per-item command ran on (luksDump's JSON names none)
         options = dataclasses.replace(options, extra={**options.extra, "item": items[0].item})
+    if len(items) == 1 and items[0].source == "file":  # the file read (/proc/net/bonding/bond0 names the bond)
+        options = dataclasses.replace(options, extra={**options.extra, "path": items[0].id})
     try:
         report = kind.inspect_raw(raw, source, dataclasses.replace(options, host=host or None))
     except Tier3Error as exc:
@@ -189,7 +191,27 @@ def judge_host(host: str, items: Sequence[EvidenceItem], kinds: Sequence[str], t
         findings.extend(found)
         if report is not None:
             facts.append(report)
-    return HostCheck(host, tuple(kinds), tuple(items), tuple(findings), tuple(facts))
+    return HostCheck(host, tuple(kinds), tuple(items), tuple(once(findings)), tuple(facts))
+
+
+def once(findings: Sequence[Finding]) -> list[Finding]:
+    """One finding per rule, status and object of a host: several outputs that say the same thing
+    (/proc/mdstat and mdadm --detail both see md0 degraded; a BMC's Power and PowerSubsystem both call
+    PSU2 Critical) make one finding with each message once and the evidence items of all, in the
+    order first seen."""
+    merged: dict[tuple[str, str, str, str], Finding] = {}
+    for f in findings:
+        key = (str(f.evidence.get("host") or ""), f.rule_id, f.status.value, f.subject)
+        first = merged.get(key)
+        if first is None:
+            merged[key] = f
+            continue
+        said = first.message if f.message in first.message.split("; ") else f"{first.message}; {f.message}"
+        refs = list(first.evidence.get("evidence_items") or [])
+        refs += [r for r in f.evidence.get("evidence_items") or [] if r not in refs]
+        evidence = {**first.evidence, "evidence_items": refs} if refs else first.evidence
+        merged[key] = dataclasses.replace(first, message=said, evidence=evidence)
+    return list(merged.values())
 
 
 def _judge_topology(host: str, items: Sequence[EvidenceItem], earlier: Sequence[Finding], options: InspectOptions,
@@ -286,7 +308,7 @@ def checks_run(hosts: Sequence[HostCheck], probed: bool, dns_probed: bool = Fals
 def check_report(hosts: Sequence[HostCheck], site_findings: Sequence[Finding], *, source: str,
                  probed: bool, extra_findings: Sequence[Finding] = (), dns_probed: bool = False) -> Report:
     """The report of one ``tier3 check`` run: findings worst first, and every evidence item with its hash."""
-    findings = [f for h in hosts for f in h.findings] + list(site_findings) + list(extra_findings)
+    findings = once([f for h in hosts for f in h.findings] + list(site_findings) + list(extra_findings))
     report = build_report(findings, title="tier3 check: the live hosts against the rules and the inventory",
                           source=source, checks=checks_run(hosts, probed, dns_probed))
     return dataclasses.replace(report, evidence=tuple(manifest([i for h in hosts for i in h.items])),

@@ -23,11 +23,13 @@ from tier3.sources import read_text
 
 
 def bond_name(source: str, options: InspectOptions) -> str:
-    """The bond's name: ``--extra name``, the file name under /proc/net/bonding, or ``bondN`` in the file name."""
+    """The bond's name: ``--extra name``, the file name under /proc/net/bonding (of the file read, which
+    ``tier3 check`` gives as ``path``, or of ``source``), or ``bondN`` in the file name."""
     given = options.extra.get("name")
     if isinstance(given, str) and given:
         return given
-    path = PurePath(source)
+    read = options.extra.get("path")
+    path = PurePath(read if isinstance(read, str) and read else source)
     if path.parent.name == "bonding":
         return path.name
     m = re.search(r"(?:^|[^a-z])(bond\d+)", path.name)

@@ -3,8 +3,8 @@
 
 | fault | inject | heal |
 |---|---|---|
-| nic-down | QMP ``set_link`` off on the first data NIC (the guest sees no carrier) | ``set_link`` on |
-| nic-moved | the first data NIC's tap moved to the other switch's bridge | moved back |
+| nic-down | QMP ``set_link`` off on the first data NIC (no carrier) | ``set_link`` on, until LLDP sees it |
+| nic-moved | its tap moved to the other switch, until the guest's LLDP sees only that one | moved back, likewise |
 | raid-member-failed | in the guest: ``mdadm --fail``, ``--remove`` the 2nd member | ``--add`` it, wait for resync |
 | path-offline | in the guest: the second HBA's path ``offline`` in sysfs | ``running`` |
 | psu-critical | the BMC says PSU2 Health Critical (Redfish mockup; ipmi_sim: PS2 failure) | healthy, sensors cleared |
@@ -17,13 +17,19 @@ Every inject and heal is idempotent: healing a healthy host changes nothing.
 from __future__ import annotations
 
 import shlex
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tier3.errors import LabError
 from tier3.lab import bmc, guest, qemu, switches
-from tier3.lab.metal import RAID_ARRAY, Metal, state_dir, switch, vm_paths
+from tier3.lab.metal import LLDP_TX_SECONDS, RAID_ARRAY, Metal, Nic, state_dir, switch, vm_paths
+from tier3.parsers.lldp import parse_lldpctl_json
+
+# how long a NIC fault waits for the guest's lldpd to see the switch it now reaches: the old
+# neighbour lives on until its TTL (4 advertisements, lldpd's tx-hold), the new one comes with the next
+LLDP_SETTLE_S = 6 * LLDP_TX_SECONDS + 10
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,33 @@ class Fault:
 # ---- NICs ------------------------------------------------------------------------------------------
 
 
+def neighbours_seen(target: Target, nic: Nic) -> set[str]:
+    """The switches (LLDP chassis names) the guest's lldpd sees on ``nic`` now."""
+    text = target.ssh("lldpctl -f json")
+    return {n.chassis_name for n in parse_lldpctl_json(text, f"lldpctl on {target.host.name}")
+            if n.interface == nic.guest_name}
+
+
+def wait_for_neighbour(target: Target, nic: Nic, expected: str, timeout: float = LLDP_SETTLE_S) -> None:
+    """Until the guest sees exactly ``expected`` on ``nic`` (so ``tier3 check`` judges the fault or the
+    healed host, not lldpd's memory of the cable before); LabError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    seen = neighbours_seen(target, nic)
+    while seen != {expected}:
+        if time.monotonic() > deadline:
+            raise LabError("tier3 lab", f"{target.host.name} {nic.guest_name}",
+                           f"LLDP shows {', '.join(sorted(seen)) or 'no neighbour'} after {timeout:.0f} s, "
+                           f"not {expected}", hint="look at lldpd in the guest and the switch namespaces")
+        time.sleep(1)
+        seen = neighbours_seen(target, nic)
+
+
 def _set_link(up: bool) -> Callable[[Target], str]:
     def act(target: Target) -> str:
         nic = target.host.nics[0]
         qemu.qmp(vm_paths(target.host, target.state).qmp, "set_link", {"name": nic.netdev, "up": up})
+        if up:  # back once its switch is seen again (a member up without a neighbour is a finding)
+            wait_for_neighbour(target, nic, nic.switch)
         return f"{nic.guest_name} ({nic.netdev}) link {'up' if up else 'down'}"
     return act
 
@@ -64,6 +93,7 @@ def _move_nic(home: bool) -> Callable[[Target], str]:
         to = switch(nic.switch if home else other)
         tap = target.host.tap(nic)
         switches.attach(tap, to, nic.port, f"{target.host.name} {nic.guest_name}", target.state)
+        wait_for_neighbour(target, nic, to.name)
         return f"{nic.guest_name} (tap {tap}) cabled to {to.name} port {nic.port}"
     return act
 
