@@ -42,10 +42,12 @@ unit: setup
 	pytest tests -m "not lab"
 
 # baseline: one container; cluster: the whole lab (tier3 lab up, site.yml, idempotence, the three
-# drills, protocol checks, tier3 lab down)
+# drills, protocol checks, tier3 lab down); metal: the QEMU VMs (hardware.yml, idempotence, every fault
+# injected, judged by tier3 check and healed)
 molecule: setup
 	cd $(CURDIR) && molecule test -s baseline
 	cd $(CURDIR) && molecule test -s cluster
+	cd $(CURDIR) && molecule test -s metal
 
 test: lint unit molecule
 
