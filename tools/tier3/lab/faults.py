@@ -17,13 +17,12 @@ Every inject and heal is idempotent: healing a healthy host changes nothing.
 from __future__ import annotations
 
 import shlex
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from tier3.errors import LabError
-from tier3.lab import bmc, guest, qemu, switches
+from tier3.lab import bmc, guest, procs, qemu, switches
 from tier3.lab.metal import LLDP_TX_SECONDS, RAID_ARRAY, Metal, Nic, state_dir, switch, vm_paths
 from tier3.parsers.lldp import parse_lldpctl_json
 
@@ -65,15 +64,17 @@ def neighbours_seen(target: Target, nic: Nic) -> set[str]:
 def wait_for_neighbour(target: Target, nic: Nic, expected: str, timeout: float = LLDP_SETTLE_S) -> None:
     """Until the guest sees exactly ``expected`` on ``nic`` (so ``tier3 check`` judges the fault or the
     healed host, not lldpd's memory of the cable before); LabError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    seen = neighbours_seen(target, nic)
-    while seen != {expected}:
-        if time.monotonic() > deadline:
-            raise LabError("tier3 lab", f"{target.host.name} {nic.guest_name}",
-                           f"LLDP shows {', '.join(sorted(seen)) or 'no neighbour'} after {timeout:.0f} s, "
-                           f"not {expected}", hint="look at lldpd in the guest and the switch namespaces")
-        time.sleep(1)
-        seen = neighbours_seen(target, nic)
+    seen: set[str] = set()
+
+    def settled() -> bool:
+        seen.clear()
+        seen.update(neighbours_seen(target, nic))
+        return seen == {expected}
+
+    if not procs.wait_until(settled, timeout, interval=1):
+        raise LabError("tier3 lab", f"{target.host.name} {nic.guest_name}",
+                       f"LLDP shows {', '.join(sorted(seen)) or 'no neighbour'} after {timeout:.0f} s, "
+                       f"not {expected}", hint="look at lldpd in the guest and the switch namespaces")
 
 
 def _set_link(up: bool) -> Callable[[Target], str]:

@@ -14,6 +14,7 @@ namespaces and links, which allow 15 characters), so ``lab down`` finds exactly 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,7 +164,8 @@ class Metal:
     @property
     def bond_address(self) -> str:
         """The address of the host's bond0 on the segment the two switches make (BOND_NETWORK)."""
-        return f"{BOND_NETWORK.removesuffix('.0/24')}.{self.index}/24"
+        network = ipaddress.ip_network(BOND_NETWORK)
+        return f"{network[self.index]}/{network.prefixlen}"
 
     @property
     def lun_serial(self) -> str:
