@@ -43,11 +43,11 @@ unit: setup
 
 # baseline: one container; cluster: the whole lab (tier3 lab up, site.yml, idempotence, the three
 # drills, protocol checks, tier3 lab down); metal: the QEMU VMs (hardware.yml, idempotence, every fault
-# injected, judged by tier3 check and healed)
+# injected, judged by tier3 check and healed); a failed scenario prints what failed again at its end
 molecule: setup
-	cd $(CURDIR) && molecule test -s baseline
-	cd $(CURDIR) && molecule test -s cluster
-	cd $(CURDIR) && molecule test -s metal
+	tools/molecule-scenario baseline
+	tools/molecule-scenario cluster
+	tools/molecule-scenario metal
 
 test: lint unit molecule
 

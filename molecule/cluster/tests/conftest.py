@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tier3.drill.cluster import Pending, replication_pending, to_kick
+
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")  # "{{ vault_x }}", as the lab's mail.yml writes
 INVENTORY = ROOT / "inventory" / "lab"
@@ -98,3 +100,26 @@ def wait_for(what: str, probe: Callable[[], Any], timeout: float, poll: float = 
         if time.monotonic() - start > timeout:
             pytest.fail(f"{what}: not within {timeout:.0f} s")
         time.sleep(poll)
+
+
+def replication_settled(hosts: tuple[str, ...] = ("imap1", "imap2"), timeout: float = 180.0,
+                        grace: float = 10.0) -> float:
+    """Seconds until no IMAP host has a queued or failed user (``doveadm replicator status '*'``); fails
+    naming what is left after ``timeout``. A user still failed after ``grace`` is asked to sync again,
+    once, on one host (the drills' rule, tier3.drill.cluster): Dovecot itself retries a failed user only
+    minutes later, so a test that stopped a Dovecot leaves the lab as it found it by calling this."""
+    start = time.monotonic()
+    kicked: dict[str, str] = {}
+    while True:
+        state: dict[str, Pending | str] = {
+            h: replication_pending(podman_exec(h, "doveadm", "replicator", "status", "*").stdout, h) for h in hosts}
+        waited = time.monotonic() - start
+        if all(isinstance(p, Pending) and p.caught_up for p in state.values()):
+            return waited
+        if waited > timeout:
+            pytest.fail(f"replication on {', '.join(hosts)} not caught up within {timeout:.0f} s: {state}")
+        if waited >= grace:
+            for user, host in to_kick(state, kicked).items():
+                kicked[user] = host
+                podman_exec(host, "doveadm", "replicator", "replicate", user)
+        time.sleep(1.0)
