@@ -22,6 +22,8 @@ from tier3.cli import main
 from tier3.inspect import InspectOptions
 from tier3.inspect.bmc import KINDS
 from tier3.lab import guest, switches
+from tier3.lab import secrets as lab_secrets
+from tier3.lab.control import lab_cache_dir
 from tier3.lab.metal import METAL, metal, state_dir
 
 pytestmark = pytest.mark.lab
@@ -39,7 +41,7 @@ def metal_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         yield target
     finally:
-        assert main(["lab", "down", "--metal-only"]) == 0
+        assert main(["lab", "down", "--metal-only", "--inventory", str(target)]) == 0
 
 
 def neighbours(host: str) -> dict[str, tuple[str, str]]:
@@ -100,7 +102,8 @@ def test_psu_other_pdu_shows_at_the_bmc_and_heals(metal_lab: Path, monkeypatch: 
         report = KINDS["redfish"].inspect("https://127.0.0.1:8441", InspectOptions(ca_file=ca))
         return {(s["id"], s["pdu"]) for s in report["supplies"] if s["schema"] == "PowerSubsystem"}
 
-    secrets = yaml.safe_load((metal_lab / "group_vars" / "all" / "secrets.yml").read_text())
+    kept = metal_lab / "group_vars" / "all" / "secrets.yml"
+    secrets = lab_secrets.unseal(lab_secrets.read(kept), lab_secrets.vault_password(lab_cache_dir(metal_lab)), kept)
     monkeypatch.setenv("TIER3_BMC_USERNAME", "tier3-lab")
     monkeypatch.setenv("TIER3_BMC_PASSWORD", secrets["vault_tier3_bmc_password"])
     assert pdus() == {("PSU1", "lab-r01-pdu-a"), ("PSU2", "lab-r01-pdu-b")}
@@ -111,8 +114,9 @@ def test_psu_other_pdu_shows_at_the_bmc_and_heals(metal_lab: Path, monkeypatch: 
 
 
 def test_zz_down_leaves_nothing(metal_lab: Path) -> None:
-    assert main(["lab", "down", "--metal-only"]) == 0
+    assert main(["lab", "down", "--metal-only", "--inventory", str(metal_lab)]) == 0
     assert switches.namespaces() == []
     assert switches.leftover_links() == []
     assert not state_dir().exists()
-    assert main(["lab", "down", "--metal-only"]) == 0  # again: nothing to do
+    assert not metal_lab.exists()  # no container of the lab runs here: the inventory goes too
+    assert main(["lab", "down", "--metal-only", "--inventory", str(metal_lab)]) == 0  # again: nothing to do

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from tier3.drill.cluster import Pending, replication_pending, to_kick
+from tier3.lab.secrets import load_yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 REFERENCE = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$")  # "{{ vault_x }}", as the lab's mail.yml writes
@@ -25,7 +25,7 @@ INVENTORY = ROOT / "inventory" / "lab"
 
 
 def _yaml(path: Path) -> dict[str, Any]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path.read_text(encoding="utf-8"))  # secrets.yml holds a !vault value
     assert isinstance(data, dict), f"{path} is not a mapping"
     return data
 

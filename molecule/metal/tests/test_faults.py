@@ -11,6 +11,7 @@ serving a mockup, the only stand-in here, since no real BMC runs on this machine
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -58,8 +59,10 @@ DECLARED_RULES = {
 
 
 def check(report_dir: Path) -> tuple[int, dict[str, Any], str]:
+    # the BMC password in inventory/lab is a !vault value: the lab's vault password (tools/lab-vault-password)
+    env = {**os.environ, "ANSIBLE_VAULT_PASSWORD_FILE": str(ROOT / "tools" / "lab-vault-password")}
     proc = subprocess.run([str(TIER3), "check", "-i", str(INVENTORY), "--limit", "metal", "-o", str(report_dir)],
-                          capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)
+                          capture_output=True, text=True, timeout=600, check=False, cwd=ROOT, env=env)
     said = proc.stdout + proc.stderr
     assert proc.returncode in (0, 1), f"tier3 check failed to run (exit {proc.returncode}):\n{said}"
     return proc.returncode, json.loads((report_dir / "check.json").read_text(encoding="utf-8")), said

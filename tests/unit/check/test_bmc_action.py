@@ -43,9 +43,11 @@ SITES = [{"name": "s1", "feeds": [{"name": "s1-a"}, {"name": "s1-b"}], "racks": 
 
 def vaulted(value: str, name: str, secret_file: Path) -> str:
     """``name: !vault |...``: ``value`` encrypted with ansible-vault, as an operator keeps it."""
-    done = subprocess.run([str(ANSIBLE_PLAYBOOK.parent / "ansible-vault"), "encrypt_string", "--vault-password-file",
-                           str(secret_file), "--name", name, value], capture_output=True, text=True, check=True,
-                          timeout=60, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    # the password file through the environment, so that it replaces one the caller's environment names
+    # (make exports the lab's): two would leave ansible-vault asking which to encrypt with
+    done = subprocess.run([str(ANSIBLE_PLAYBOOK.parent / "ansible-vault"), "encrypt_string", "--name", name, value],
+                          capture_output=True, text=True, check=True, timeout=60,
+                          env={**os.environ, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_VAULT_PASSWORD_FILE": str(secret_file)})
     return done.stdout
 
 
@@ -76,11 +78,12 @@ def inventory(where: Path, hosts: dict[str, dict[str, Any]]) -> tuple[Path, Path
 
 
 def check_playbook(inv: Path, secret: Path, reports: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """ansible-playbook -i INV playbooks/check.yml with the vault password file: the run and check.json."""
+    """ansible-playbook -i INV playbooks/check.yml with the vault password file (ANSIBLE_VAULT_PASSWORD_FILE):
+    the run and check.json."""
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_VAULT_PASSWORD_FILE": str(secret)}
     done = subprocess.run([str(ANSIBLE_PLAYBOOK), "-i", str(inv), str(ROOT / "playbooks" / "check.yml"),
-                           "--vault-password-file", str(secret), "-e", f"tier3_check_report_dir={reports}"],
+                           "-e", f"tier3_check_report_dir={reports}"],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=300)
     report = reports / "check.json"
     assert report.is_file(), f"no report (rc {done.returncode}): {done.stdout[-3000:]}{done.stderr[-3000:]}"

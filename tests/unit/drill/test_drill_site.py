@@ -180,9 +180,9 @@ def test_load_site_with_a_vault_file(write_inventory: Callable[..., Path], tmp_p
     secret.write_text("vault_tier3_mail_drill: from-the-vault\n", encoding="utf-8")
     password = tmp_path / "vault-password"
     password.write_text("correct horse\n", encoding="utf-8")
+    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)  # make exports the lab's
     subprocess.run(["ansible-vault", "encrypt", "--vault-password-file", str(password), str(secret)], check=True,
                    capture_output=True)
-    monkeypatch.delenv("ANSIBLE_VAULT_PASSWORD_FILE", raising=False)
     with pytest.raises(DrillError, match="no vault secrets found") as raised:
         load_site([str(inventory)])
     assert "ANSIBLE_VAULT_PASSWORD_FILE" in raised.value.hint

@@ -306,3 +306,49 @@ def test_the_lab_cache_is_the_projects_or_beside_a_stray_inventory(tmp_path: Pat
     (project / "ansible.cfg").write_text("")
     assert lab_cache_dir(project / "inventory" / "lab") == project.resolve() / ".cache" / "lab"
     assert lab_cache_dir(tmp_path / "elsewhere" / "lab") == tmp_path.resolve() / "elsewhere" / ".cache" / "lab"
+
+
+@dataclass
+class MetalBackend(RecordingBackend):
+    """The vm backend's stand-in whose VMs are gone after ``down`` (as QEMU's are)."""
+
+    removed: bool = False
+
+    def down(self, steps: Steps, purge: bool = False) -> Removed:
+        self.removed = True
+        return super().down(steps, purge)
+
+    def status(self, hosts: Sequence[LabHost]) -> list[HostStatus]:
+        return [HostStatus(h, "absent" if self.removed else "running", "-") for h in hosts]
+
+
+def test_down_metal_only_beside_containers_writes_the_inventory_without_the_vms(
+    fake: FakePodman, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(BACKENDS, "vm", MetalBackend())
+    target = tmp_path / "lab"
+    lab.up(HOSTS, target, steps()[0])
+    lab.up(METAL_HOSTS, target, steps()[0], keep_running=True)
+    secrets_before = (target / SECRETS_FILE).read_text()
+    assert "metal1" in (target / "hosts.yml").read_text()
+
+    gone = lab.down(target, steps=steps()[0], only=("vm",))
+    assert (gone.inventory_rewritten, gone.inventory_removed) == (True, False)
+    hosts_yml = (target / "hosts.yml").read_text()
+    assert "metal1" not in hosts_yml
+    assert "mx1" in hosts_yml
+    assert not (target / "host_vars" / "metal1.yml").exists()
+    assert (target / SECRETS_FILE).read_text() == secrets_before  # the containers' passwords stay
+    assert set(fake.containers) == {h.container for h in HOSTS}  # the containers are left alone
+
+
+def test_down_metal_only_with_no_container_left_removes_the_inventory(
+    fake: FakePodman, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(BACKENDS, "vm", MetalBackend())
+    target = tmp_path / "lab"
+    lab.up(METAL_HOSTS, target, steps()[0], keep_running=True)
+    assert fake.containers == {}
+    gone = lab.down(target, steps=steps()[0], only=("vm",))
+    assert (gone.inventory_rewritten, gone.inventory_removed) == (False, True)
+    assert not target.exists()

@@ -4,7 +4,10 @@ the lab's mail service and its secrets (made once, kept across `lab up`, mode 06
 from __future__ import annotations
 
 import base64
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +32,9 @@ from tier3.lab.secrets import (
 )
 from tier3.model.topology import SERVICE_GROUPS
 from tier3.schema import load_topology
+
+ROOT = Path(__file__).resolve().parents[3]
+ANSIBLE = Path(sys.executable).parent / "ansible"
 
 CA_DIR = Path("/srv/project/.cache/lab/pki")
 # fixed stand-ins: render is pure, the secrets are its argument
@@ -169,7 +175,7 @@ def test_render_is_pure_same_secrets_same_text() -> None:
 
 def test_secrets_are_made_once_then_kept(tmp_path: Path) -> None:
     target = tmp_path / "lab"
-    first = secrets.load_or_create(target / SECRETS_FILE)
+    first = secrets.load_or_create(target / SECRETS_FILE, tmp_path / "cache")
     assert set(first) == set(NAMES)
     passwords = [first[name] for name in NAMES if name != DKIM_VAR]
     assert len(set(passwords)) == len(passwords)
@@ -180,16 +186,47 @@ def test_secrets_are_made_once_then_kept(tmp_path: Path) -> None:
     assert key.key_size == 2048
     assert "MII" not in repr(first)  # never a secret in a repr
     assert inventory.write(target, render(lab_secrets=first))
-    again = secrets.load_or_create(target / SECRETS_FILE)
+    again = secrets.load_or_create(target / SECRETS_FILE, tmp_path / "cache")
     assert dict(again) == dict(first)
     assert not inventory.write(target, render(lab_secrets=again))  # a second up: nothing changes
+
+
+def test_the_bmc_password_is_kept_vaulted_and_ansible_decrypts_it(tmp_path: Path) -> None:
+    target, cache = tmp_path / "lab", tmp_path / "cache"
+    kept = secrets.load_or_create(target / SECRETS_FILE, cache)
+    assert inventory.write(target, render(lab_secrets=kept))
+    text = (target / SECRETS_FILE).read_text()
+    assert kept[BMC_PASSWORD_VAR] not in text
+    assert f"{BMC_PASSWORD_VAR}: !vault |\n  $ANSIBLE_VAULT;1.2;AES256;lab\n" in text
+    password_file = cache / secrets.VAULT_PASSWORD_FILE
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+           "TIER3_LAB_VAULT_PASSWORD_FILE": str(password_file)}
+    shown = subprocess.run([str(ANSIBLE), "localhost", "-i", str(target), "-m", "debug",
+                            "-a", f"var={BMC_PASSWORD_VAR}"],
+                           capture_output=True, text=True, check=False, env=env, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"{BMC_PASSWORD_VAR}: {kept[BMC_PASSWORD_VAR]}" in shown.stdout
+
+
+def test_a_plain_bmc_password_kept_from_before_is_sealed_and_a_foreign_vault_refused(tmp_path: Path) -> None:
+    path, cache = tmp_path / "secrets.yml", tmp_path / "cache"
+    path.write_text(yaml.safe_dump({BMC_PASSWORD_VAR: "plain-from-old"}))
+    sealed = secrets.load_or_create(path, cache)
+    assert sealed[BMC_PASSWORD_VAR] == "plain-from-old"
+    assert sealed.sealed[BMC_PASSWORD_VAR].startswith("$ANSIBLE_VAULT;1.2;AES256;lab\n")
+    (cache / secrets.VAULT_PASSWORD_FILE).write_text("another-vault-password\n")
+    path.write_text(f"{BMC_PASSWORD_VAR}: !vault |\n" + "".join(
+        f"  {line}\n" for line in sealed.sealed[BMC_PASSWORD_VAR].splitlines()))
+    with pytest.raises(LabError, match=f"{BMC_PASSWORD_VAR}: does not decrypt with the lab's vault password"):
+        secrets.load_or_create(path, cache)
 
 
 def test_a_missing_secret_is_made_and_the_others_kept(tmp_path: Path) -> None:
     path = tmp_path / "secrets.yml"
     kept = {name: f"kept-{name}" for name in NAMES if name != password_var("bob")} | {BMC_PASSWORD_VAR: "kept-bmc"}
     path.write_text(yaml.safe_dump({**kept, password_var("bob"): ""}))
-    completed = secrets.load_or_create(path)
+    completed = secrets.load_or_create(path, tmp_path / "cache")
     assert {name: completed[name] for name in kept} == kept
     assert completed[password_var("bob")] not in ("", f"kept-{password_var('bob')}")
 
@@ -203,7 +240,7 @@ def test_an_unusable_secrets_file_is_a_lab_error(tmp_path: Path, text: str, says
     path = tmp_path / "secrets.yml"
     path.write_text(text)
     with pytest.raises(LabError, match=says):
-        secrets.load_or_create(path)
+        secrets.load_or_create(path, tmp_path / "cache")
 
 
 def test_write_restores_the_mode_of_the_secrets_file(generated: Path) -> None:

@@ -8,10 +8,10 @@ from typing import Any
 
 import yaml
 
-from tier3.lab import inventory
+from tier3.lab import inventory, secrets
 from tier3.lab.hosts import HOSTS, METAL_HOSTS, select
 from tier3.lab.metal import METAL, metal
-from tier3.lab.secrets import NAMES, LabSecrets
+from tier3.lab.secrets import NAMES, SECRETS_FILE, LabSecrets
 from tier3.schema import load_topology
 from tier3.validate import failed, validate
 
@@ -19,9 +19,10 @@ FIXED = LabSecrets({name: f"secret-of-{name}" for name in NAMES})
 STATE = Path("/srv/metal-state")
 
 
-def write(tmp_path: Path, hosts: tuple[Any, ...]) -> Path:
+def write(tmp_path: Path, hosts: tuple[Any, ...], lab_secrets: LabSecrets = FIXED) -> Path:
     target = tmp_path / "lab"
-    inventory.write(target, inventory.render(hosts, secrets=FIXED, pki_ca_dir=tmp_path / "pki", metal_state=STATE))
+    inventory.write(target, inventory.render(hosts, secrets=lab_secrets, pki_ca_dir=tmp_path / "pki",
+                                             metal_state=STATE))
     return target
 
 
@@ -79,9 +80,16 @@ def test_the_loader_reads_the_metal_hosts_switches_and_fabrics(tmp_path: Path) -
         assert host.multipath_luns[0].wwid == metal(spec.name).lun_wwid
 
 
-def test_the_rules_find_no_single_point_of_failure_in_the_metal_hosts(tmp_path: Path) -> None:
-    """Every rule passes on the metal hosts but T3-SEC-001: the lab keeps its BMC password, as all its
-    secrets, in a plain secrets.yml (docs/lab.md, "Metal hosts"), which the rule rightly refuses."""
+def test_every_rule_passes_on_the_lab_with_its_metal_hosts(tmp_path: Path) -> None:
+    """The secrets as ``lab up`` keeps them: the BMC password a !vault value, so T3-SEC-001 passes too."""
+    kept = secrets.load_or_create(tmp_path / "lab" / SECRETS_FILE, tmp_path / "cache")
+    target = write(tmp_path, HOSTS + METAL_HOSTS, kept)
+    assert "vault_tier3_bmc_password: !vault |" in (target / SECRETS_FILE).read_text()
+    assert failed(validate(target).findings) == []
+
+
+def test_a_plain_bmc_password_in_the_lab_inventory_is_t3_sec_001(tmp_path: Path) -> None:
+    """The rule follows the reference into secrets.yml: a BMC password kept there in plain text is blamed."""
     findings = failed(validate(write(tmp_path, HOSTS + METAL_HOSTS)).findings)
     assert sorted((f.rule_id, f.subject) for f in findings) == [("T3-SEC-001", "metal1"), ("T3-SEC-001", "metal2")]
 

@@ -47,7 +47,8 @@ def add_parser(sub: Any) -> None:
     down = actions.add_parser("down", help="remove everything the lab created")
     down.add_argument("--purge", action="store_true", help="also remove the lab image and the build cache")
     down.add_argument("--metal-only", action="store_true",
-                      help="only the metal hosts, switches and BMCs (containers and inventory/lab stay)")
+                      help="only the metal hosts, switches and BMCs (the containers stay; inventory/lab is "
+                      "written without the VMs, or removed when no lab host is left)")
     down.add_argument("--inventory", type=Path, help=inventory_help)
     actions.add_parser("status", help="each host's container and systemd state")
     image = actions.add_parser("image", help="make sure the lab image exists; print its name")
@@ -83,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         out.print("lab down: removed {} containers, {} networks, {} volumes, {} images".format(*what)
                   + (", {} VMs, {} switches, {} emulators".format(*metal) if any(metal) else "")
                   + (", inventory/lab" if gone.inventory_removed else "")
+                  + ("; inventory/lab written without them" if gone.inventory_rewritten else "")
                   + (", .cache/lab" if gone.cache_removed else ""), markup=False)
         return 0
     if args.action == "image":

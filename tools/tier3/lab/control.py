@@ -83,7 +83,7 @@ def up(hosts: tuple[LabHost, ...] = HOSTS, inventory_dir: Path | None = None, st
     created: list[str] = []
     started: list[str] = []
     target = inventory_dir or find_inventory_dir()
-    kept = secrets.load_or_create(target / secrets.SECRETS_FILE)  # the same secrets on every up
+    kept = secrets.load_or_create(target / secrets.SECRETS_FILE, lab_cache_dir(target))  # same on every up
     for backend, members in by_backend(hosts):
         done = backend.up(members, steps, rebuild=rebuild, secrets=kept)
         built, net = built or done.image_built, net or done.network_created
@@ -107,6 +107,7 @@ class DownResult:
     images: list[str]
     inventory_removed: bool
     cache_removed: bool = False  # .cache/lab (the lab CA)
+    inventory_rewritten: bool = False  # down --metal-only beside containers: inventory/lab without the VMs
     vms: list[str] = field(default_factory=list)
     switches: list[str] = field(default_factory=list)
     emulators: list[str] = field(default_factory=list)
@@ -121,7 +122,8 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
          only: Sequence[str] = ()) -> DownResult:
     """Every backend removes what it made for the lab; then the generated inventory (with the lab's
     secrets) goes, and the lab's cache (.cache/lab: the lab CA). ``only``: just these backends (``vm``:
-    the metal lab, leaving the containers running); the inventory and the cache then stay."""
+    the metal lab, leaving the containers running); the inventory is then written again with the lab
+    hosts that are left (its secrets kept), and goes with the cache only when none is left."""
     steps = steps or Steps()
     gone = DownResult([], [], [], [], inventory_removed=False)
     unknown = sorted(set(only) - set(BACKENDS))
@@ -138,9 +140,16 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
         gone.vms += removed.vms
         gone.switches += removed.switches
         gone.emulators += removed.emulators
-    if only:
-        return gone
     target = inventory_dir or find_inventory_dir()
+    if only:
+        left = tuple(row.host for row in status(HOSTS + METAL_HOSTS) if row.container != "absent")
+        if left and _is_generated(target):
+            kept = secrets.load_or_create(target / secrets.SECRETS_FILE, lab_cache_dir(target))
+            files = inventory.render(left, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki")
+            gone.inventory_rewritten = inventory.write(target, files)
+            return gone
+        if left or not _is_generated(target):
+            return gone
     if target.is_dir():
         if not _is_generated(target):
             raise LabError(SOURCE, str(target), "is not a generated lab inventory; left in place",

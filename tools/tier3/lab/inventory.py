@@ -51,7 +51,16 @@ from tier3.lab.hosts import (
     LabVip,
 )
 from tier3.lab.metal import GROUP as METAL_GROUP
-from tier3.lab.secrets import DKIM_VAR, NAMES, REPLICATION_VAR, SECRETS_FILE, TSIG_VAR, LabSecrets, password_var
+from tier3.lab.secrets import (
+    DKIM_VAR,
+    NAMES,
+    REPLICATION_VAR,
+    SECRETS_FILE,
+    TSIG_VAR,
+    LabSecrets,
+    Sealed,
+    password_var,
+)
 from tier3.model.topology import SERVICE_GROUPS
 
 HEADER = """\
@@ -89,6 +98,7 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _str)
+_Dumper.add_representer(Sealed, lambda dumper, value: dumper.represent_scalar("!vault", str(value), style="|"))
 
 
 def _dump(data: Any) -> str:
@@ -254,7 +264,9 @@ SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
 # the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
 # the DNS servers' TSIG key, the password of the metal hosts' BMC emulators, the key of their LUKS volumes.
-# Plain text, for the lab only: a real inventory keeps these in an ansible-vault encrypted file.
+# The BMC password is ansible-vault encrypted (vault id lab; the password in .cache/lab/vault-password,
+# which ansible.cfg's vault_password_file reads); the others are plain text, for the lab only: a real
+# inventory keeps every one of them in the vault.
 """
 PRIVATE: Final = frozenset({SECRETS_FILE})  # files written mode 0600
 PRIVATE_MODE: Final = 0o600
@@ -281,7 +293,7 @@ def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir:
         "Alertmanager on mon1 and mon2,\n# alerts to the client peer's webhook sink (playbooks/lab.yml).\n"
         + _dump(monitoring(members)),
         SECRETS_FILE: HEADER + SECRETS_NOTE.format(selector=DKIM_SELECTOR)
-        + _dump({name: secrets[name] for name in NAMES}),
+        + _dump({name: secrets.sealed.get(name, secrets[name]) for name in NAMES}),
     }
     for host in members:
         where = f"rack {host.rack} is imaginary" if host.is_service_host else "a lab peer, not a service host"

@@ -4,26 +4,36 @@ their LUKS2 volumes.
 
 Made once (``secrets.token_urlsafe``, a 2048-bit RSA key from ``cryptography``, 32 random bytes in
 base64 for HMAC-SHA256) and kept in
-inventory/lab/group_vars/all/secrets.yml (mode 0600), as plain text: the lab's stand-in for an
-ansible-vault encrypted vars file. ``tier3 lab up`` reads them back before it renders the inventory
-(``load_or_create``), so they stay the same from one ``up`` to the next, and makes only those that are
-missing; ``tier3 lab down`` removes them with the inventory. mail.yml refers to them by name
-(``"{{ vault_tier3_mail_alice }}"``), as a production inventory refers to its vault.
+inventory/lab/group_vars/all/secrets.yml (mode 0600). ``tier3 lab up`` reads them back before it
+renders the inventory (``load_or_create``), so they stay the same from one ``up`` to the next, and makes
+only those that are missing; ``tier3 lab down`` removes them with the inventory. mail.yml refers to them
+by name (``"{{ vault_tier3_mail_alice }}"``), as a production inventory refers to its vault.
+
+The BMC password (``VAULTED``) is an ansible-vault value (``!vault``, vault id ``lab``), as an operator
+keeps it: T3-SEC-001 follows the reference and finds it vaulted. The lab's vault password is made once
+in ``.cache/lab/vault-password`` (mode 0600, beside the lab CA, never in the inventory), and
+ansible.cfg's ``vault_password_file`` (tools/lab-vault-password) hands it to Ansible. A sealed value
+is kept as written while it still decrypts to the same secret, so a second ``up`` changes nothing.
+The other secrets are plain text, for the lab only.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 import yaml
 
 from tier3.errors import LabError
 from tier3.lab.hosts import DKIM_SELECTOR, MAIL_USERS
+
+if TYPE_CHECKING:
+    from ansible.parsing.vault import VaultLib
 
 SOURCE = "tier3 lab"
 SECRETS_FILE: Final = "group_vars/all/secrets.yml"  # relative to the lab inventory
@@ -50,11 +60,43 @@ NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICA
                                   BMC_PASSWORD_VAR, LUKS_KEY_VAR)
 
 
+VAULT_ID: Final = "lab"
+VAULT_PASSWORD_FILE: Final = "vault-password"  # in the lab's cache directory (.cache/lab)
+VAULTED: Final = frozenset({BMC_PASSWORD_VAR})  # kept as !vault values
+
+
+class Sealed(str):
+    """An ansible-vault ciphertext (``$ANSIBLE_VAULT;1.2;AES256;lab`` ...), written as ``!vault |``."""
+
+    __slots__ = ()
+
+
+class _Loader(yaml.SafeLoader):
+    """safe_load, with ``!vault`` scalars as ``Sealed``."""
+
+
+def _sealed(loader: yaml.SafeLoader, node: yaml.Node) -> Sealed:
+    if not isinstance(node, yaml.ScalarNode):
+        raise yaml.constructor.ConstructorError(None, None, "a !vault value is a string", node.start_mark)
+    return Sealed(loader.construct_scalar(node))
+
+
+_Loader.add_constructor("!vault", _sealed)
+
+
+def load_yaml(text: str) -> Any:
+    """A YAML document of the lab inventory, as ``yaml.safe_load`` reads it, but ``!vault`` values are
+    ``Sealed`` (secrets.yml holds one); raises ``yaml.YAMLError`` as safe_load does."""
+    return yaml.load(text, Loader=_Loader)  # a SafeLoader
+
+
 @dataclass(frozen=True)
 class LabSecrets(Mapping[str, str]):
-    """Variable name -> secret value; the values never appear in a repr."""
+    """Variable name -> secret value; the values never appear in a repr. ``sealed``: the ansible-vault
+    text of each ``VAULTED`` secret, as secrets.yml holds it."""
 
     by_name: Mapping[str, str] = field(repr=False)
+    sealed: Mapping[str, Sealed] = field(default_factory=dict, repr=False)
 
     def __getitem__(self, name: str) -> str:
         return self.by_name[name]
@@ -120,11 +162,11 @@ def complete(existing: Mapping[str, object]) -> LabSecrets:
 
 
 def read(path: Path) -> dict[str, object]:
-    """The secrets kept at ``path`` (empty when there is no file yet)."""
+    """The secrets kept at ``path`` (empty when there is no file yet); a vaulted one as ``Sealed``."""
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise LabError(SOURCE, str(path), f"cannot read the lab's secrets: {exc}",
                        hint="remove the file to have new secrets generated (the lab's mail passwords change)") from None
@@ -136,6 +178,64 @@ def read(path: Path) -> dict[str, object]:
     return {str(k): v for k, v in data.items()}
 
 
-def load_or_create(path: Path) -> LabSecrets:
-    """The secrets at ``path``, completed: the same on every ``lab up`` once they exist."""
-    return complete(read(path))
+def vault_password(cache_dir: Path) -> str:
+    """The lab's vault password, from ``cache_dir/vault-password``; made (mode 0600) when there is none."""
+    path = cache_dir / VAULT_PASSWORD_FILE
+    try:
+        found = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        found = ""
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LabError(SOURCE, str(path), f"cannot read the lab's vault password: {exc}",
+                       hint="remove it and inventory/lab/group_vars/all/secrets.yml: `lab up` makes both anew",
+                       ) from None
+    if found:
+        return found
+    made = secrets.token_urlsafe(PASSWORD_BYTES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(made + "\n")
+    return made
+
+
+def _vault(password: str) -> VaultLib:
+    from ansible.parsing.vault import VaultLib, VaultSecret  # noqa: PLC0415  (ansible-core: only for the vault)
+
+    return VaultLib([(VAULT_ID, VaultSecret(password.encode()))])
+
+
+def unseal(existing: Mapping[str, object], password: str, path: Path) -> dict[str, object]:
+    """``existing`` with every ``Sealed`` value decrypted; one that does not decrypt is a ``LabError``."""
+    from ansible.errors import AnsibleError  # noqa: PLC0415
+
+    out = dict(existing)
+    for name, value in existing.items():
+        if isinstance(value, Sealed):
+            try:
+                out[name] = _vault(password).decrypt(str(value).strip()).decode("utf-8")
+            except (AnsibleError, UnicodeDecodeError) as exc:
+                raise LabError(SOURCE, f"{path}: {name}", f"does not decrypt with the lab's vault password ({exc})",
+                               hint=f"remove the line: `lab up` makes a new {name}") from None
+    return out
+
+
+def seal(values: LabSecrets, existing: Mapping[str, object], password: str) -> LabSecrets:
+    """``values`` with the ``VAULTED`` ones sealed: the text already kept when it still holds the same
+    secret (nothing changes on a second ``up``), else encrypted anew (ansible-vault, AES256)."""
+    sealed: dict[str, Sealed] = {}
+    for name in sorted(VAULTED & set(values)):
+        kept = existing.get(name)
+        if isinstance(kept, Sealed) and unseal({name: kept}, password, Path(SECRETS_FILE))[name] == values[name]:
+            sealed[name] = kept
+        else:
+            sealed[name] = Sealed(_vault(password).encrypt(values[name], vault_id=VAULT_ID).decode("ascii"))
+    return LabSecrets(values.by_name, sealed)
+
+
+def load_or_create(path: Path, cache_dir: Path) -> LabSecrets:
+    """The secrets at ``path``, completed and the vaulted ones sealed with the lab's vault password (in
+    ``cache_dir``): the same on every ``lab up`` once they exist."""
+    password = vault_password(cache_dir)
+    existing = read(path)
+    return seal(complete(unseal(existing, password, path)), existing, password)
