@@ -50,6 +50,7 @@ try:
         vip_listeners,
     )
     from tier3.check.bmc import BmcAccess, bmc_kinds_owed, item_records, read_bmc
+    from tier3.check.declared import summary as declared_summary
     from tier3.check.textfile import findings_textfile
     from tier3.errors import Tier3Error
     from tier3.evidence import items_from_answer, kinds_owed
@@ -257,12 +258,13 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         site_findings, _ = judge_site(topology, checks, probe=probe, ca_file=ca_file,
                                       timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope)
         report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
-                              dns_probed=plan is not None and bool(plan.servers))
+                              dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts)
         written = self._write(report, args.get("report_dir"))
         errors = [f for f in report.findings if f.status is Status.ERROR]
         stop = blocking([f for f in report.failed if f.status is Status.FAIL], threshold)
+        objects = (f", {declared_summary(report.declared)}" if report.declared else "")
         summary = (f"tier3 check: {len(hosts)} host(s), {len(report.evidence)} evidence item(s), "
-                   f"{len(report.all_checks())} check(s); {len(stop)} failed at {threshold.value} or worse, "
+                   f"{len(report.all_checks())} check(s){objects}; {len(stop)} failed at {threshold.value} or worse, "
                    f"{len(errors)} host or item(s) not judged")
         out: dict[str, Any] = {"changed": False, "summary": summary, "report_files": written,
                                "findings": [f.to_dict() for f in report.findings],

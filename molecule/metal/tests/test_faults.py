@@ -56,6 +56,13 @@ DECLARED_RULES = {
     "encrypted_volumes": ("T3-OBS-ENC-020", "T3-OBS-ENC-021", "T3-OBS-ENC-022", "T3-OBS-ENC-023"),
     "power_supplies": ("T3-OBS-PWR-010", "T3-OBS-PWR-012", "T3-OBS-PWR-013"),
 }
+# fault -> the declared objects of its host that then differ (every other object of both hosts matches)
+FAULT_OBJECTS: dict[str, set[tuple[str, str]]] = {
+    "nic-down": {("bond", "bond0")}, "nic-moved": {("bond", "bond0")}, "raid-member-failed": {("md array", "md0")},
+    "path-offline": {("multipath LUN", "lun0")}, "psu-critical": {("power supply", "PSU2")},
+    "psu-absent": {("power supply", "PSU2")}, "psu-other-pdu": {("power supply", "PSU2")},
+}
+OBJECT_KINDS = ("bond", "md array", "multipath LUN", "encrypted volume", "power supply")
 
 
 def check(report_dir: Path) -> tuple[int, dict[str, Any], str]:
@@ -100,6 +107,11 @@ def test_the_healthy_metal_hosts_match_what_they_declare(tmp_path: Path) -> None
                 "redfish"} <= kinds, (host, sorted(kinds))
     assert report["evidence"]
     assert all(SHA256.match(e["sha256"] or "") for e in report["evidence"] if e["status"] in ("ok", "failed"))
+    # every declared object of both hosts compared and matched (tier3.check.declared)
+    objects = {(d["host"], d["kind"], d["name"]): d["status"] for d in report["declared"]}
+    assert {(h, k) for h, k, _ in objects} == {(h, k) for h in METAL for k in OBJECT_KINDS}, objects
+    assert set(objects.values()) == {"matched"}, objects
+    assert f"{len(objects)} declared object(s): {len(objects)} matched" in said
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
@@ -109,6 +121,8 @@ def test_each_fault_is_exactly_its_findings_and_gone_when_healed(fault: str, tmp
         print(lab("fault", host, fault))
         rc, report, said = check(tmp_path / "fault")
         assert (rc, failed(report)) == (1, {(rule, host, subject) for rule, subject in expected}), said
+        differs = {(d["host"], d["kind"], d["name"]) for d in report["declared"] if d["status"] != "matched"}
+        assert differs == {(host, kind, name) for kind, name in FAULT_OBJECTS[fault]}, report["declared"]
     finally:
         print(lab("heal", host, fault))
     rc, report, said = check(tmp_path / "healed")

@@ -49,6 +49,8 @@ class Report:
     inventory: InventorySize | None = None
     # every item a host gave (tier3 check): what was read, from which host, when, its SHA-256; no text
     evidence: tuple[dict[str, Any], ...] = ()
+    # each declared object of the checked hosts and its status (tier3 check: tier3.check.declared)
+    declared: tuple[dict[str, Any], ...] = ()
 
     @property
     def by_status(self) -> dict[str, int]:
@@ -73,6 +75,7 @@ class Report:
             findings=tuple(_printable_finding(f) for f in self.findings),
             checks=tuple(dataclasses.replace(c, title=printable(c.title)) for c in self.checks),
             evidence=tuple(_printable_value(e) for e in self.evidence),
+            declared=tuple(_printable_value(d) for d in self.declared),
         )
 
     def findings_of(self, rule_id: str) -> tuple[Finding, ...]:
@@ -103,6 +106,7 @@ class Report:
             ],
             "findings": [f.to_dict() for f in self.findings],
             **({"evidence": list(self.evidence)} if self.evidence else {}),
+            **({"declared": list(self.declared)} if self.declared else {}),
         }
 
 
