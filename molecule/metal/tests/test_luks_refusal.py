@@ -2,9 +2,10 @@
 
 On metal1, converged by playbooks/hardware.yml, the role is run with one volume declared on a device
 that is not blank, as an operator's typo would: the root disk (an ext4 filesystem), a member of the
-RAID1 array md0 (an md superblock), and the LUKS2 volume the lab made, with a key that does not open
-it. Each run must fail naming the device and what it holds, and leave the device, /etc/crypttab, the
-mappings and the array exactly as they were (the unit tests show the same on loop devices).
+RAID1 array md0 (an md superblock), the LUKS2 volume the lab made, with a key that does not open it,
+and a loop device with an ext4 holding a file. Each run must fail naming the device and what it holds,
+and leave the device, /etc/crypttab, the mappings and the array exactly as they were; the file on the
+loop device's filesystem is read back.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ def on_host(command: str) -> str:
                            "-a", command, "-o"], capture_output=True, text=True, check=False, timeout=300, cwd=ROOT,
                           env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")})
     assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.split("(stdout)", 1)[-1].strip()
+    return done.stdout.split("(stdout)", 1)[-1].split(" (stderr)", 1)[0].strip()  # ansible -o: one line
 
 
 def state(device: str) -> str:
@@ -76,3 +77,24 @@ def test_luks_refuses_a_device_that_holds_something_and_changes_nothing(tmp_path
     assert refusal, f"no refusal naming {device}:\n{said[-4000:]}"
     print(f"\n{device}: {refusal[0][:300]}")
     assert state(device) == before, f"{device} or the host changed"
+
+
+def test_luks_refuses_a_disk_holding_a_filesystem_and_its_data_reads_back(tmp_path: Path) -> None:
+    """A loop device on metal1 with an ext4 holding a file: refused, and the file reads back unchanged."""
+    content = "mail that must survive a typo in tier3_host.encrypted_volumes"
+    image, mnt = "/var/tmp/t3-refusal.img", "/mnt/t3-refusal"
+    device = on_host(f"set -e; truncate -s 64M {image}; d=$(losetup --find --show {image});"
+                     f" mkfs.ext4 -q -L t3refusal $d; mkdir -p {mnt}; mount $d {mnt};"
+                     f" printf '%s' '{content}' > {mnt}/kept.txt; umount {mnt}; echo $d")
+    try:
+        assert device.startswith("/dev/loop"), device
+        done = run_luks(tmp_path, device, "a-key-that-opens-nothing-here-0123")
+        said = done.stdout + done.stderr
+        assert done.returncode != 0, f"roles/luks did not refuse {device}:\n{said[-4000:]}"
+        refusal = [line.strip() for line in said.splitlines() if f"refusing to format {device}: it holds" in line]
+        assert refusal, f"no refusal naming {device}:\n{said[-4000:]}"
+        print(f"\n{refusal[0][:300]}")
+        read_back = on_host(f"mount -o ro {device} {mnt}; cat {mnt}/kept.txt; umount {mnt}")
+        assert read_back == content
+    finally:
+        on_host(f"umount {mnt} 2>/dev/null; losetup -d {device} 2>/dev/null; rm -f {image}; true")

@@ -4,6 +4,7 @@ real captures of tests/declared_support.py judged by ``judge_host`` and put toge
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from tier3.check import check_report, judge_host, unanswered
 from tier3.check.declared import names, summary
 from tier3.evidence import kinds_owed
 from tier3.model import Finding, Location, Severity, Status
+from tier3.report import writer
 
 ROOT = Path(__file__).resolve().parents[3]
 SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8"))
@@ -90,3 +92,17 @@ def test_a_subject_names_an_object_by_its_name_a_member_or_a_path_ending() -> No
     assert not names("bond01", "bond0")
     assert not names("/dev/md01", "md0")
     assert not names("pdu:lab-r02-pdu-a", "PSU2")
+
+
+def test_the_html_report_shows_each_declared_object(tmp_path: Path) -> None:
+    topo = topology(tmp_path)
+    one_switch = changed(lldp=[record("lldp", argv=("lldpctl", "-f", "json"),
+                                      fixture="lldpctl_json_veth_two_interfaces.json")])
+    report = check_report([judge_host(HOST, items(one_switch), kinds_owed(topo, HOST), topo)], [], source="inventory",
+                          probed=False, topology=topo, checked=[HOST])
+    out = io.StringIO()
+    writer("html")(report, out)
+    page = out.getvalue()
+    assert "<h2>Declared objects</h2>" in page
+    assert '<code>bond0</code></td>\n<td><span class="status-fail">differs: T3-OBS-NET-015</span>' in page
+    assert '<code>md1</code></td>\n<td><span class="status-pass">matched</span>' in page
