@@ -202,6 +202,16 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
 
     # ---- site scope -----------------------------------------------------------------------------
 
+    def _hardware_off(self, hosts: list[str], task_vars: Mapping[str, Any]) -> set[str]:
+        """The hosts with ``tier3_check_hardware: false``: their declared hardware is not looked for."""
+        hostvars = task_vars.get("hostvars", {})
+        off = set()
+        for host in hosts:
+            flag = hostvars[host].get("tier3_check_hardware") if host in hostvars else None
+            if flag is not None and not _flag(self._templar.template(flag)):
+                off.add(host)
+        return off
+
     def _gathered(self, hosts: list[str], results_var: str, task_vars: Mapping[str, Any],
                   ) -> tuple[list[HostCheck], list[Finding]]:
         hostvars = task_vars.get("hostvars", {})
@@ -258,7 +268,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         site_findings, _ = judge_site(topology, checks, probe=probe, ca_file=ca_file,
                                       timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope)
         report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
-                              dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts)
+                              dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts,
+                              hardware_off=self._hardware_off(hosts, task_vars))
         written = self._write(report, args.get("report_dir"))
         errors = [f for f in report.findings if f.status is Status.ERROR]
         stop = blocking([f for f in report.failed if f.status is Status.FAIL], threshold)

@@ -13,7 +13,7 @@ import jsonschema
 
 from declared_support import HOST, changed, healthy, items, record, topology
 from tier3.check import check_report, judge_host, unanswered
-from tier3.check.declared import names, summary
+from tier3.check.declared import HARDWARE_OFF, names, summary
 from tier3.evidence import kinds_owed
 from tier3.model import Finding, Location, Severity, Status
 from tier3.report import writer
@@ -106,3 +106,11 @@ def test_the_html_report_shows_each_declared_object(tmp_path: Path) -> None:
     assert "<h2>Declared objects</h2>" in page
     assert '<code>bond0</code></td>\n<td><span class="status-fail">differs: T3-OBS-NET-015</span>' in page
     assert '<code>md1</code></td>\n<td><span class="status-pass">matched</span>' in page
+
+
+def test_a_host_whose_hardware_is_not_checked_says_so(tmp_path: Path) -> None:
+    topo = topology(tmp_path)
+    report = check_report([judge_host(HOST, items({}), ("postqueue",), topo)], [], source="inventory", probed=False,
+                          topology=topo, checked=[HOST], hardware_off={HOST})
+    assert {d["why"] for d in report.declared} == {HARDWARE_OFF}
+    assert {d["status"] for d in report.declared} == {"not evaluated"}

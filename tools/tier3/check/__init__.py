@@ -308,15 +308,17 @@ def checks_run(hosts: Sequence[HostCheck], probed: bool, dns_probed: bool = Fals
 
 def check_report(hosts: Sequence[HostCheck], site_findings: Sequence[Finding], *, source: str,
                  probed: bool, extra_findings: Sequence[Finding] = (), dns_probed: bool = False,
-                 topology: Topology | None = None, checked: Sequence[str] = ()) -> Report:
+                 topology: Topology | None = None, checked: Sequence[str] = (),
+                 hardware_off: Collection[str] = ()) -> Report:
     """The report of one ``tier3 check`` run: findings worst first, every evidence item with its hash,
     and (given the ``topology`` and the ``checked`` host names) each declared object of those hosts with
-    its status (``tier3.check.declared``)."""
+    its status (``tier3.check.declared``; ``hardware_off``: the hosts whose hardware is not looked for,
+    ``tier3_check_hardware: false``)."""
     findings = once([f for h in hosts for f in h.findings] + list(site_findings) + list(extra_findings))
     report = build_report(findings, title="tier3 check: the live hosts against the rules and the inventory",
                           source=source, checks=checks_run(hosts, probed, dns_probed))
     kinds = {h.host: h.kinds for h in hosts}
     objects = [] if topology is None else declared_objects(topology, [(n, kinds.get(n, ())) for n in checked],
-                                                           report.findings)
+                                                           report.findings, hardware_off)
     return dataclasses.replace(report, evidence=tuple(manifest([i for h in hosts for i in h.items])),
                                declared=tuple(o.to_dict() for o in objects), generated_at=utc_now())

@@ -19,7 +19,7 @@ it is in the findings all the same.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ DIFFERS = "differs"
 NOT_EVALUATED = "not evaluated"
 TOPOLOGY = "topology"  # tier3.inspect.topology's kind: declared versus observed
 BMC_KINDS = ("redfish", "ipmi")
+HARDWARE_OFF = "not looked for: tier3_check_hardware is false (the host is not the machine it declares)"
 
 # object kind -> (the host's declared objects' names, the evidence its comparison rests on: each entry
 # a kind, or alternatives of which one is enough (the BMC is read over Redfish or IPMI))
@@ -80,9 +81,11 @@ def _unjudged(kinds: tuple[str, ...], needed: tuple[tuple[str, ...], ...], error
 
 
 def declared_objects(topology: Topology, checked: Sequence[tuple[str, tuple[str, ...]]],
-                     findings: Sequence[Finding]) -> list[DeclaredObject]:
+                     findings: Sequence[Finding], hardware_off: Collection[str] = ()) -> list[DeclaredObject]:
     """Every declared object of the ``checked`` hosts ((host, the kinds it gave evidence for) each, in
-    order), with its status against ``findings`` (the run's, deduplicated)."""
+    order), with its status against ``findings`` (the run's, deduplicated). The hosts of ``hardware_off``
+    (``tier3_check_hardware: false``: not the machine their tier3_host describes) are not evaluated, and
+    say so; their power supplies, read from the BMC, are judged as everywhere."""
     out: list[DeclaredObject] = []
     for host_name, kinds in checked:
         host = topology.host(host_name)
@@ -94,7 +97,9 @@ def declared_objects(topology: Topology, checked: Sequence[tuple[str, tuple[str,
         lost = host_name in errored  # the host gave nothing at all
         for kind, (declared, needed) in OBJECTS.items():
             for name in declared(host):
-                why = "the host gave no evidence" if lost else _unjudged(kinds, needed, errored)
+                why = "the host gave no evidence" if lost else (
+                    HARDWARE_OFF if host_name in hardware_off and kind != "power supply" else
+                    _unjudged(kinds, needed, errored))
                 if why:
                     out.append(DeclaredObject(host_name, kind, name, NOT_EVALUATED, why=why))
                     continue
