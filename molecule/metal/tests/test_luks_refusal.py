@@ -34,7 +34,9 @@ def on_host(command: str) -> str:
     """``command`` on metal1 through Ansible (the inventory's SSH), its standard output."""
     done = subprocess.run([str(PLAYBOOK.parent / "ansible"), "-i", str(INVENTORY), HOST, "-m", "ansible.builtin.shell",
                            "-a", command, "-o"], capture_output=True, text=True, check=False, timeout=300, cwd=ROOT,
-                          env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg")})
+                          # no colour: molecule forces it, and its codes would end up in the device's name
+                          env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+                               "ANSIBLE_FORCE_COLOR": "0"})
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.split("(stdout)", 1)[-1].split(" (stderr)", 1)[0].strip()  # ansible -o: one line
 
@@ -53,7 +55,8 @@ def run_luks(tmp_path: Path, device: str, key: str, name: str = "t3refused") -> 
                         "luks_keys": {name: key}}]}]
     (tmp_path / "refusal.yml").write_text(yaml.safe_dump(play, sort_keys=False), encoding="utf-8")
     env = {**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-           "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "playbooks" / "collections"), "ANSIBLE_NOCOLOR": "1"}
+           "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "playbooks" / "collections"), "ANSIBLE_NOCOLOR": "1",
+           "ANSIBLE_FORCE_COLOR": "0"}
     return subprocess.run([str(PLAYBOOK), "-i", str(INVENTORY), str(tmp_path / "refusal.yml")], capture_output=True,
                           text=True, check=False, timeout=900, cwd=ROOT, env=env)
 
