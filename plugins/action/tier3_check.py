@@ -131,16 +131,19 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
             return {**result, "failed": True, "changed": False, "errors": [exc.one_line()],
                     "msg": f"tier3_check: {exc.one_line()}"}
 
+    def _checks_hardware(self, host_vars: Mapping[str, Any]) -> bool:
+        """``tier3_check_hardware`` of a host (default true). False on a host that is not the machine its
+        tier3_host describes (a container standing in for a server): its declared bonds, arrays, LUNs
+        and volumes are not looked for on it, and the report says so."""
+        flag = host_vars.get("tier3_check_hardware")
+        return True if flag is None else _flag(self._templar.template(flag))
+
     # ---- host scope -----------------------------------------------------------------------------
 
     def _host(self, args: dict[str, Any], task_vars: Mapping[str, Any]) -> dict[str, Any]:
         topology, _ = _topology(args, task_vars)
         host = str(task_vars.get("inventory_hostname"))
-        # tier3_check_hardware: false on a host that is not the machine its tier3_host describes (a container
-        # standing in for a server): its declared bonds, arrays, LUNs and volumes are not looked for on it
-        hardware = task_vars.get("tier3_check_hardware")
-        owed = kinds_owed(topology, host, _kinds(args.get("kinds")),
-                          hardware=_flag(self._templar.template(hardware)) if hardware is not None else True)
+        owed = kinds_owed(topology, host, _kinds(args.get("kinds")), hardware=self._checks_hardware(task_vars))
         bmc_owed = bmc_kinds_owed(topology, host, bool(args.get("bmc", True)))
         if not owed and not bmc_owed:
             return {"changed": False, "kinds": [], "evidence": [], "findings": [], "facts": [],
@@ -202,16 +205,6 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
 
     # ---- site scope -----------------------------------------------------------------------------
 
-    def _hardware_off(self, hosts: list[str], task_vars: Mapping[str, Any]) -> set[str]:
-        """The hosts with ``tier3_check_hardware: false``: their declared hardware is not looked for."""
-        hostvars = task_vars.get("hostvars", {})
-        off = set()
-        for host in hosts:
-            flag = hostvars[host].get("tier3_check_hardware") if host in hostvars else None
-            if flag is not None and not _flag(self._templar.template(flag)):
-                off.add(host)
-        return off
-
     def _gathered(self, hosts: list[str], results_var: str, task_vars: Mapping[str, Any],
                   ) -> tuple[list[HostCheck], list[Finding]]:
         hostvars = task_vars.get("hostvars", {})
@@ -269,7 +262,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                                       timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope)
         report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
                               dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts,
-                              hardware_off=self._hardware_off(hosts, task_vars))
+                              hardware_off={h for h in hosts if not self._checks_hardware(
+                                  task_vars.get("hostvars", {}).get(h, {}))})
         written = self._write(report, args.get("report_dir"))
         errors = [f for f in report.findings if f.status is Status.ERROR]
         stop = blocking([f for f in report.failed if f.status is Status.FAIL], threshold)

@@ -30,6 +30,7 @@ DIFFERS = "differs"
 NOT_EVALUATED = "not evaluated"
 TOPOLOGY = "topology"  # tier3.inspect.topology's kind: declared versus observed
 BMC_KINDS = ("redfish", "ipmi")
+POWER_SUPPLY = "power supply"  # read from the BMC: judged on every host, whatever tier3_check_hardware says
 HARDWARE_OFF = "not looked for: tier3_check_hardware is false (the host is not the machine it declares)"
 
 # object kind -> (the host's declared objects' names, the evidence its comparison rests on: each entry
@@ -40,7 +41,7 @@ OBJECTS: dict[str, tuple[Callable[[Host], Sequence[str]], tuple[tuple[str, ...],
     "multipath LUN": (lambda h: [lun.name for lun in h.multipath_luns], (("multipath",), (TOPOLOGY,))),
     "encrypted volume": (lambda h: [v.name for v in h.encrypted_volumes],
                          (("cryptsetup",), ("luksdump",), ("lsblk",), (TOPOLOGY,))),
-    "power supply": (lambda h: [p.name for p in h.power_supplies] if h.bmc is not None else [], (BMC_KINDS,)),
+    POWER_SUPPLY: (lambda h: [p.name for p in h.power_supplies] if h.bmc is not None else [], (BMC_KINDS,)),
 }
 
 
@@ -98,7 +99,7 @@ def declared_objects(topology: Topology, checked: Sequence[tuple[str, tuple[str,
         for kind, (declared, needed) in OBJECTS.items():
             for name in declared(host):
                 why = "the host gave no evidence" if lost else (
-                    HARDWARE_OFF if host_name in hardware_off and kind != "power supply" else
+                    HARDWARE_OFF if host_name in hardware_off and kind != POWER_SUPPLY else
                     _unjudged(kinds, needed, errored))
                 if why:
                     out.append(DeclaredObject(host_name, kind, name, NOT_EVALUATED, why=why))
