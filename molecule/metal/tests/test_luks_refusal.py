@@ -18,6 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tier3.lab import guest
+from tier3.lab.metal import metal
+
 ROOT = Path(__file__).resolve().parents[3]
 INVENTORY = ROOT / "inventory" / "lab"
 PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
@@ -31,14 +34,9 @@ def declared() -> dict[str, object]:
 
 
 def on_host(command: str) -> str:
-    """``command`` on metal1 through Ansible (the inventory's SSH), its standard output."""
-    done = subprocess.run([str(PLAYBOOK.parent / "ansible"), "-i", str(INVENTORY), HOST, "-m", "ansible.builtin.shell",
-                           "-a", command, "-o"], capture_output=True, text=True, check=False, timeout=300, cwd=ROOT,
-                          # no colour: molecule forces it, and its codes would end up in the device's name
-                          env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
-                               "ANSIBLE_FORCE_COLOR": "0"})
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout.split("(stdout)", 1)[-1].split(" (stderr)", 1)[0].strip()  # ansible -o: one line
+    """``command`` on metal1 as root over the lab's SSH (``tier3.lab.guest.run``: a failure fails the
+    test, naming the command), its standard output."""
+    return guest.run(metal(HOST), command, timeout=300).stdout.strip()
 
 
 def state(device: str) -> str:
