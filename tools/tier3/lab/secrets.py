@@ -220,13 +220,15 @@ def unseal(existing: Mapping[str, object], password: str, path: Path) -> dict[st
     return out
 
 
-def seal(values: LabSecrets, existing: Mapping[str, object], password: str) -> LabSecrets:
-    """``values`` with the ``VAULTED`` ones sealed: the text already kept when it still holds the same
-    secret (nothing changes on a second ``up``), else encrypted anew (ansible-vault, AES256)."""
+def seal(values: LabSecrets, existing: Mapping[str, object], opened: Mapping[str, object],
+         password: str) -> LabSecrets:
+    """``values`` with the ``VAULTED`` ones sealed: the text already kept (``existing``) when it still holds
+    the same secret (``opened``: ``existing`` unsealed), so nothing changes on a second ``up``; else
+    encrypted anew (ansible-vault, AES256)."""
     sealed: dict[str, Sealed] = {}
     for name in sorted(VAULTED & set(values)):
         kept = existing.get(name)
-        if isinstance(kept, Sealed) and unseal({name: kept}, password, Path(SECRETS_FILE))[name] == values[name]:
+        if isinstance(kept, Sealed) and opened.get(name) == values[name]:
             sealed[name] = kept
         else:
             sealed[name] = Sealed(_vault(password).encrypt(values[name], vault_id=VAULT_ID).decode("ascii"))
@@ -238,4 +240,5 @@ def load_or_create(path: Path, cache_dir: Path) -> LabSecrets:
     ``cache_dir``): the same on every ``lab up`` once they exist."""
     password = vault_password(cache_dir)
     existing = read(path)
-    return seal(complete(unseal(existing, password, path)), existing, password)
+    opened = unseal(existing, password, path)
+    return seal(complete(opened), existing, opened, password)
