@@ -196,9 +196,13 @@ def _delivery_state(lab: Lab, since: int) -> str:
         groups = get_json(f"{alertmanager(lab, host)}/api/v2/alerts/groups")
         lines.append(f"{host} groups: " + json.dumps([(g["labels"], [(a["labels"].get("instance"),
                      a["status"]["state"], a["startsAt"]) for a in g["alerts"]]) for g in groups]))
-        journal = podman_exec(host, "journalctl", "-u", "prometheus-alertmanager", "--no-pager", "-n", "15",
-                              check=False).stdout
-        lines += [f"{host} Alertmanager: {'; '.join(metrics)}", f"{host} journal (last 15 lines):", journal]
+        # the lab logs at debug: each alert received and each group flushed, so the journal says whether the
+        # group of this alert flushed at all, and what the notify pipeline did with it
+        journal = podman_exec(host, "journalctl", "-u", "prometheus-alertmanager", "--no-pager", "--since", "-15min",
+                              check=False).stdout.splitlines()
+        relevant = [line for line in journal if ALERT in line or "level=warn" in line or "level=error" in line]
+        lines += [f"{host} Alertmanager: {'; '.join(metrics)}",
+                  f"{host} journal: {ALERT}, warnings and errors of the last 15 min (last 40):", *relevant[-40:]]
     return "\n".join(lines)
 
 
