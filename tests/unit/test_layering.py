@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "schema": 1, "parsers": 1, "availability": 1,
     "dns": 1,  # the zone and SPF generators: pure, on model data; the declared DNS rules (layer 2) import them
     "monitoring": 1,  # the alert rule and Alertmanager generators: pure, on model data; schema.monitoring imports them
+    "ledger": 1,  # the archive log, Merkle tree, heads, retention: pure; the archive rules (layer 2) judge its facts
     "rules": 2,
     "report": 3, "lab": 3, "bmc": 3, "probe": 3, "firewall": 3, "archive": 3,
     "inspect": 4, "validate": 4, "evidence": 4, "check": 4, "audit": 4, "drill": 4,

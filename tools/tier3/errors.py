@@ -44,3 +44,11 @@ class DeviceError(Tier3Error):
 
 class LabError(Tier3Error):
     """The local lab could not be built, started or removed."""
+
+
+class ArchiveError(Tier3Error):
+    """An archive operation refused or impossible: a purge of a held or unexpired object, a store that
+    cannot be written, an object that is not what its address says.
+
+    ``where`` names the object (its address) or the store file.
+    """

@@ -43,6 +43,7 @@ class Category(enum.StrEnum):
     DRILL = "drill"  # failover drills: what a killed node did to the mail streaming through the VIP
     AVAILABILITY = "availability"  # what the declared design can promise: computed availability and RTO
     DNS = "dns"  # the mail domains' DNS: SPF within its lookups, DMARC enforcing, servers in two sites
+    ARCHIVE = "archive"  # the mail archive: chained log, signed heads, objects encrypted and immutable, retention
 
 
 class Scope(enum.StrEnum):
@@ -65,6 +66,7 @@ PREFIXES: dict[Category, str] = {
     Category.DRILL: "DRL",
     Category.AVAILABILITY: "AVL",
     Category.DNS: "DNS",
+    Category.ARCHIVE: "ARC",
 }
 RULE_ID = re.compile(r"^T3-(?P<obs>OBS-)?(?P<prefix>[A-Z]{3})-(?P<number>\d{3})$")
 # "FRAMEWORK:control", e.g. ISO27001:A.8.14, NIST-800-53:PE-9(1), HIPAA:164.308(a)(7)(ii)(C)

@@ -7,6 +7,7 @@ parser's facts). Importing this package registers them all.
 """
 
 from tier3.rules.observed import (  # noqa: F401  (register)
+    archive,
     bonding,
     crypt,
     dns,

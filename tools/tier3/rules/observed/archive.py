@@ -1,0 +1,150 @@
+"""Archive rules (T3-OBS-ARC-001..009) over what one store's snapshot shows (tier3.ledger.examine).
+
+Each finding names the object, log entry or head it is about, so an auditor can go from the report
+straight to the file. The facts come from ``examine`` on the controller: the host only answered with
+its log, heads and object listing (``tier3-archive snapshot``), so a host that lies must lie
+consistently with the heads the witness kept, which is what these rules test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from tier3.ledger.examine import ArchiveFacts
+from tier3.model import Severity
+from tier3.rules._registry import Category, Context, Violation, observed
+
+KIND = "archive"  # one store's snapshot, examined
+INTEGRITY = ("SEC-17A-4:f(2)(i)(A)", "SEC-17A-4:f(2)(ii)", "FINRA:4511(c)", "HIPAA:164.312(c)(1)",
+             "NIST-800-53:AU-9", "NIST-800-53:SI-7", "ISO27001:A.5.33", "GDPR:32(1)(b)")
+WORM = ("SEC-17A-4:f(2)(i)(B)", "FINRA:4511(c)", "HIPAA:164.312(c)(1)", "NIST-800-53:SI-7", "ISO27001:A.5.33")
+AT_REST = ("HIPAA:164.312(a)(2)(iv)", "PCI-DSS:3.5.1", "NIST-800-53:SC-28", "ISO27001:A.8.24", "GDPR:32(1)(a)")
+RETENTION = ("SEC-17A-4:f(2)(i)(A)", "FINRA:4511(c)", "NIST-800-53:SI-12", "ISO27001:A.5.33")
+C, H = Severity.CRITICAL, Severity.HIGH
+COMMON: dict[str, Any] = {"category": Category.ARCHIVE, "kinds": (KIND,), "breaks_redundancy": False}
+
+
+def _object_violations(facts: ArchiveFacts, *problems: str) -> Iterator[Violation]:
+    for item in facts.objects:
+        if item.problem in problems:
+            yield Violation(f"{facts.host}:object:{item.address}", f"object {item.address}: {item.detail}",
+                            {"object": item.address, "problem": item.problem}, where=f"objects/{item.address}")
+
+
+@observed("T3-OBS-ARC-001", severity=C, title="log entries canonical and chained",
+          rationale="""Every entry of the archive's log names its position and the SHA-256 of the entry before
+          it, in canonical JSON. An entry changed, dropped, inserted or moved breaks the chain at that point,
+          so the audit trail of every ingest, hold, release and purge is complete and in order only while no
+          entry has a problem.""",
+          hint="compare the log with the replica on the other archive host and restore it from there; "
+               "investigate who had root on the host", controls=INTEGRITY, **COMMON)
+def log_chained(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    for seq, problem in facts.chain_problems:
+        yield Violation(f"{facts.host}:log[{seq}]", f"log entry {seq}: {problem}", {"entry": seq},
+                        where=f"log.jsonl line {seq + 1}")
+
+
+@observed("T3-OBS-ARC-002", severity=C, title="every signed head verifies and matches the log",
+          rationale="""A head is the host's signature over the Merkle root of the first N entries. A head whose
+          signature fails, whose key is not the host's, or whose root or chain the log no longer produces
+          means the log was changed after it was sealed. A log with entries and no head at all proves
+          nothing.""",
+          hint="restore the log from the other archive host; if the key changed, find out why before trusting "
+               "any head signed with it", controls=INTEGRITY, **COMMON)
+def heads_match(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    if facts.entries and not facts.heads:
+        yield Violation(f"{facts.host}:heads", f"{facts.entries} log entries and no signed head",
+                        {"entries": facts.entries}, where="heads.jsonl")
+    for head in facts.heads:
+        wrong = [what for what, ok in (("the signature does not verify under the host's key", head.signature_valid),
+                                       ("its root is not the log's", head.root_matches),
+                                       ("its chain is not the log's", head.chain_matches)) if ok is False]
+        if head.problem or wrong:
+            yield Violation(f"{facts.host}:head[{head.number}]",
+                            f"head {head.number} (size {head.size}, {head.time}): "
+                            + "; ".join([head.problem, *wrong] if head.problem else wrong),
+                            {"head": head.number, "size": head.size}, where=f"heads.jsonl line {head.number + 1}")
+
+
+@observed("T3-OBS-ARC-003", severity=C, title="the last two signed heads are Merkle-consistent",
+          rationale="""The consistency proof (RFC 9162) between the previous and the newest head shows that the
+          newer tree contains the older one unchanged: nothing sealed before was rewritten when the newest
+          batch was added.""",
+          hint="restore the log from the other archive host and re-seal", controls=INTEGRITY, **COMMON)
+def heads_consistent(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    if facts.consistency and not facts.consistency[2]:
+        old, new, _ = facts.consistency
+        yield Violation(f"{facts.host}:heads", f"the head of size {new} is not consistent with the head of size {old}",
+                        {"old_size": old, "new_size": new}, where="heads.jsonl")
+
+
+@observed("T3-OBS-ARC-004", severity=C, title="the log extends the head the witness kept",
+          rationale="""The signing key is on the archive host, so root there can rewrite the log and sign new,
+          valid-looking heads. What root cannot change is the head an auditor kept from an earlier
+          verification (the witness): the log must still produce that head's root and chain at its size.""",
+          hint="the history before the witnessed head was rewritten: restore from the other archive host and "
+               "treat the host as compromised", controls=INTEGRITY, **COMMON)
+def witness_extended(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    if facts.witness and not facts.witness[1]:
+        size, _, why = facts.witness
+        yield Violation(f"{facts.host}:witness", f"the witnessed head of size {size} is not in this log: {why}",
+                        {"witness_size": size}, where="log.jsonl")
+
+
+@observed("T3-OBS-ARC-005", severity=C, title="every archived object present and unaltered",
+          rationale="""Each object is named by the SHA-256 of its ciphertext and logged with its size, so an
+          object modified, truncated, deleted, or replaced by another message encrypted to the same keys (a
+          forgery) no longer hashes to its name, or is gone.""",
+          hint="restore the object from the other archive host (the log names it there too)", controls=INTEGRITY,
+          **COMMON)
+def objects_intact(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    yield from _object_violations(facts, "missing", "hash")
+
+
+@observed("T3-OBS-ARC-006", severity=C, title="no object stored unencrypted",
+          rationale="""Every message is encrypted on arrival to the archive's age recipients, whose private
+          keys are never on an archive host: an object that is not an age file is readable by anyone who can
+          read the disk or a backup of it.""",
+          hint="check how the object got there (the ingest encrypts before it writes); purge it once a "
+               "re-ingested copy exists", controls=AT_REST, **COMMON)
+def objects_encrypted(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    yield from _object_violations(facts, "plaintext")
+
+
+@observed("T3-OBS-ARC-007", severity=H, title="sealed objects immutable, log and heads append-only",
+          rationale="""A sealed object carries the immutable flag and the log and heads files the append-only
+          flag, so nothing short of root removing the flag can change them (write once, read many on the
+          host; the chain and the heads catch what root does).""",
+          hint="run tier3-archive seal as root (roles/archive's timer does), on ext4 or xfs", controls=WORM,
+          **COMMON)
+def write_once(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    yield from _object_violations(facts, "mutable")
+    for name, flags in sorted(facts.files.items()):
+        if facts.heads and not flags.get("append_only"):
+            yield Violation(f"{facts.host}:{name}", f"{name} is not append-only (chattr +a missing)", {"file": name},
+                            where=name)
+
+
+@observed("T3-OBS-ARC-008", severity=H, title="nothing in the store the log does not account for",
+          rationale="""Every file under objects/ is named by an ingest entry, and every purged object is gone:
+          a file the log does not name was not archived by tier3 (planted, or left by an ingest whose entry was
+          removed), and a purged object still present was not deleted as the trail says.""",
+          hint="an unlisted file: find where it came from; a purged object still present: rerun "
+               "tier3 archive purge, which finishes interrupted purges", controls=INTEGRITY, **COMMON)
+def accounted_for(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    yield from _object_violations(facts, "unlisted", "purged_present")
+
+
+@observed("T3-OBS-ARC-009", severity=H, title="every object kept at least as long as the retention policy says",
+          rationale="""Each ingest entry records the last day its message must be kept, from the policy in force
+          when it arrived (the longest period of its sender and recipients). An entry whose date is earlier
+          than the inventory's policy gives would let a purge delete a message the law still requires.""",
+          hint="lengthen the period back in tier3_archive.retention and run playbooks/archive.yml (a purge "
+               "keeps the later of the logged date and the policy's)", controls=RETENTION, **COMMON)
+def retention_kept(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    for address, logged, wanted in facts.retention_short:
+        yield Violation(f"{facts.host}:object:{address}",
+                        f"object {address} is logged to be kept until {logged}, the policy wants {wanted}",
+                        {"object": address, "retain_until": logged, "policy_until": wanted},
+                        where=f"objects/{address}")
