@@ -25,6 +25,7 @@ demo: setup
 	ansible-playbook -i inventory/lab playbooks/site.yml --check --diff
 	tier3 drill mx-failover -i inventory/lab --output $(REPORTS)/drills/mx-failover.json
 	tier3 check -i inventory/lab -o $(REPORTS)/check
+	tier3 archive verify -i inventory/lab --witness-dir .cache/lab/archive-witness
 	tier3 lab monitoring
 	tier3 availability -i inventory/lab --top 3
 	tier3 availability -i inventory/lab --format html --output $(REPORTS)/availability.html
@@ -62,6 +63,7 @@ bench: setup
 	python bench/converge --keep
 	python bench/evidence
 	python bench/availability
+	python bench/archive
 
 lab-down: setup
 	tier3 lab down

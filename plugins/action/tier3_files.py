@@ -3,7 +3,8 @@
 """Action plugin tier3.dc.tier3_files: render a role's templates on the controller, then one module call writes them.
 
 Each ``files[].src`` is found in the role's ``templates/`` and rendered as ``ansible.builtin.template``
-renders it (the task's variables, ``trim_blocks``); its text goes to the host as ``files[].content``
+renders it (the task's variables, ``trim_blocks``); each ``files[].copy`` is a file on the controller
+sent as it is (no templating: program files); the text goes to the host as ``files[].content``
 of ONE ``tier3.dc.tier3_files`` call, which compares, checks and writes every file (see
 plugins/modules/tier3_files.py). The texts are taken out of the task's ``invocation`` in the result,
 so that a rendered private key or password file is never printed with ``-v``.
@@ -43,6 +44,12 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                                 escape_backslashes=False, overrides={"trim_blocks": True, "lstrip_blocks": False})
         return "" if text is None else str(text)
 
+    def _copy(self, path: str, dest: str) -> str:
+        try:
+            return self._loader.get_text_file_contents(self._find_needle("files", path))
+        except AnsibleError as exc:
+            raise ValueError(f"files: {dest}: file {path!r} not found ({exc})") from None
+
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         self._supports_check_mode = True
         self._supports_async = False
@@ -59,10 +66,12 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                 if entry.get("state") == "absent":  # nothing to render for a file that goes
                     entry.pop("src", None)
                     entry.pop("content", None)
+                elif len([k for k in ("src", "copy", "content") if entry.get(k) is not None]) > 1:
+                    raise ValueError(f"files: {entry.get('dest')}: give one of src, copy and content")
                 elif entry.get("src") is not None:
-                    if entry.get("content") is not None:
-                        raise ValueError(f"files: {entry.get('dest')}: give src or content, not both")
                     entry["content"] = self._render(str(entry.pop("src")), str(entry.get("dest")), task_vars)
+                elif entry.get("copy") is not None:
+                    entry["content"] = self._copy(str(entry.pop("copy")), str(entry.get("dest")))
                 rendered.append(entry)
         except (ValueError, AnsibleError) as exc:
             return {**result, "failed": True, "changed": False, "msg": f"tier3_files: {exc}"}

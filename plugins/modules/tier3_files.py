@@ -81,8 +81,13 @@ options:
             finds and renders its O(ansible.builtin.template#module:src). One of O(files[].src) and
             O(files[].content) with O(files[].state=present).
         type: str
+      copy:
+        description:
+          - A file on the controller (the role's C(files/), or an absolute path), sent as it is by the action
+            plugin, with no templating (program files). One of O(files[].src), O(files[].copy) and O(files[].content).
+        type: str
       content:
-        description: The text of the file (the action plugin fills it from O(files[].src)).
+        description: The text of the file (the action plugin fills it from O(files[].src) or O(files[].copy)).
         type: str
       owner:
         description: Owner (name).
@@ -411,7 +416,7 @@ def main() -> None:
                 "group": {"type": "str", "default": "root"}, "mode": {"type": "str", "required": True}}},
             "files": {"type": "list", "elements": "dict", "default": [], "options": {
                 "dest": path_entry, "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
-                "src": {"type": "str"}, "content": {"type": "str"},
+                "src": {"type": "str"}, "copy": {"type": "str"}, "content": {"type": "str"},
                 "owner": {"type": "str", "default": "root"}, "group": {"type": "str", "default": "root"},
                 "mode": {"type": "str"}, "validate": {"type": "str"}, "secret": {"type": "bool", "default": False}}},
             "validate_together": {"type": "str"},

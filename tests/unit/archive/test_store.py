@@ -19,7 +19,7 @@ import pytest
 
 from tier3.archive.attributes import FS_APPEND_FL, FS_IMMUTABLE_FL, get_flags, set_flag
 from tier3.archive.store import Store, encrypt
-from tier3.archive.verify import Verdict, verify_snapshot
+from tier3.archive.verify import Verdict, prove_inclusion, verify_snapshot
 from tier3.errors import ArchiveError
 from tier3.ledger import heads, log, merkle
 from tier3.ledger.examine import Witness
@@ -359,3 +359,18 @@ def test_incremental_verification_needs_the_frontier_the_full_one_kept(store: St
     assert witness is not None
     tree = merkle.MerkleTree(merkle.leaf_hash(line) for line in store.log_lines())
     assert merkle.root_of_frontier([bytes.fromhex(h) for h in witness.frontier]) == tree.root()
+
+
+def test_fetch_proves_the_entry_included_under_the_newest_signed_head(store: Store, signing_key: bytes) -> None:
+    addresses = fill(store, signing_key, count=4)
+    assert prove_inclusion(addresses[2], store.snapshot(), "archive1") == (3, 5)  # after the policy entry
+    unsealed = store.ingest(message(9), "a@ex.org", ["b@ex.org"], now=DAY0)
+    with pytest.raises(ArchiveError, match="not sealed yet"):
+        prove_inclusion(unsealed, store.snapshot(), "archive1")
+    lines = store.log_lines()
+    entry = json.loads(lines[3])
+    entry["sender"] = "someone@else.example"
+    lines[3] = log.canonical(entry)
+    rewrite_log(store, lines)
+    with pytest.raises(ArchiveError, match="not included under the newest signed head"):
+        prove_inclusion(addresses[2], store.snapshot(), "archive1")

@@ -14,6 +14,8 @@ from tier3.cli import main
 from tier3.inspect import Evidence, InspectOptions, Kind, all_kinds, linux_kinds
 from tier3.inspect.network import bond_name
 from tier3.rules import RULES, Scope, rules_for
+from tier3.rules.observed.archive import KIND as ARCHIVE_KIND
+from tier3.rules.observed.archive import RECONCILIATION
 from tier3.rules.observed.drill import KIND as DRILL_KIND
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -67,13 +69,15 @@ def test_bonding_read_without_root_is_not_known(capsys: pytest.CaptureFixture[st
 
 
 def test_observed_rule_ids_follow_the_one_grammar() -> None:
-    grammar = r"T3-OBS-(NET|STO|ENC|PWR|MAL|TLS|VRP|DRL|DNS)-\d{3}"
+    grammar = r"T3-OBS-(NET|STO|ENC|PWR|MAL|TLS|VRP|DRL|DNS|ARC)-\d{3}"
     assert [r.id for r in OBSERVED if not re.fullmatch(grammar, r.id)] == []
     assert [r.id for r in RULES.values() if r.scope is Scope.DECLARED and r.id.startswith("T3-OBS-")] == []
 
 
 def test_every_observed_rule_judges_a_known_kind() -> None:
-    kinds = set(all_kinds()) | {DRILL_KIND}  # the drill rules judge a drill's figures (tier3.drill), no inspect kind
+    # the drill rules judge a drill's figures (tier3.drill), the archive rules a store's snapshot and the MX log
+    # against the replicas (tier3 archive verify): no inspect kind
+    kinds = set(all_kinds()) | {DRILL_KIND, ARCHIVE_KIND, RECONCILIATION}
     assert [(r.id, k) for r in OBSERVED for k in r.kinds if k not in kinds] == []
 
 

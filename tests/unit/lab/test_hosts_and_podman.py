@@ -30,7 +30,7 @@ def test_table_names_and_addresses_are_unique_and_on_the_lab_subnet() -> None:
 def test_every_group_has_a_member_in_each_rack() -> None:
     service = [h for h in HOSTS if h.is_service_host]
     groups = {g for h in service for g in h.groups}
-    assert groups == {"mx", "imap", "dns", "lb", "monitoring"}
+    assert groups == {"mx", "imap", "dns", "lb", "monitoring", "archive"}
     assert groups <= set(SERVICE_GROUPS)
     for group in groups:
         assert {h.rack for h in HOSTS if group in h.groups} == set(RACKS), group

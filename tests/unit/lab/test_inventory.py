@@ -61,7 +61,9 @@ def test_hosts_yml_groups_and_connection(generated: Path) -> None:
     data = load(generated / "hosts.yml")
     groups = data["all"]["children"]["lab"]["children"]
     assert list(groups) == [*SERVICE_GROUPS, PEERS_GROUP]  # the model's one list, in its order; then the peers
-    assert groups["archive"] == groups["firewall"] == {}  # present while empty: plays may name them
+    assert groups["firewall"] == {}  # present while empty: plays may name it
+    assert groups["archive"]["hosts"] == {"archive1": {"ansible_host": "tier3-lab-archive1"},
+                                          "archive2": {"ansible_host": "tier3-lab-archive2"}}
     assert groups["mx"]["hosts"] == {"mx1": {"ansible_host": "tier3-lab-mx1"},
                                      "mx2": {"ansible_host": "tier3-lab-mx2"}}
     main_vars = load(generated / "group_vars/all/main.yml")
@@ -257,7 +259,7 @@ def test_write_restores_the_mode_of_the_secrets_file(generated: Path) -> None:
 
 def test_tier3_validate_is_clean(generated: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(generated)]) == 0
-    assert "10 hosts, 1 site: clean" in capsys.readouterr().out
+    assert "12 hosts, 1 site: clean" in capsys.readouterr().out
 
 
 def test_a_partial_lab_is_reported_by_the_rules(tmp_path: Path) -> None:
@@ -274,3 +276,13 @@ def test_write_is_idempotent_and_replaces_stale_files(generated: Path) -> None:
     assert not (generated / "host_vars" / "old.yml").exists()
     assert not (generated / "group_vars" / "old").exists()
     assert not inventory.write(generated, render())
+
+
+def test_the_archive_vars_carry_the_reader_public_key_and_a_retention_policy() -> None:
+    recipient = "age1" + "q" * 58
+    archive = yaml.safe_load(inventory.render(HOSTS, secrets=FIXED, pki_ca_dir=CA_DIR,
+                                              archive_recipient=recipient)["group_vars/all/archive.yml"])
+    assert archive["tier3_archive"]["recipients"] == [recipient]  # the public key; the identity stays in the cache
+    assert archive["tier3_archive"]["retention"]["default"] == "7y"
+    without = render(tuple(h for h in HOSTS if "archive" not in h.groups))["group_vars/all/archive.yml"]
+    assert yaml.safe_load(without) is None or "tier3_archive" not in yaml.safe_load(without)

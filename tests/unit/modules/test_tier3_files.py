@@ -165,3 +165,15 @@ def test_refusals_name_the_file_and_the_fix(where: Path) -> None:
     (taken,) = play(where, [files_task(files=[{"dest": str(where / "taken"), "content": "x\n", "mode": "0644"}])])
     assert taken["failed"] is True
     assert "is a directory, not a file" in taken["msg"]
+
+
+def test_copy_sends_a_controller_file_as_it_is_and_one_source_only(where: Path) -> None:
+    program = where / "program.py"
+    program.write_text('"""a {{ not_a_variable }} and {% raw %} stay as they are"""\n', encoding="utf-8")
+    out = where / "out.py"
+    copied, both = play(where, [files_task(files=[{"dest": str(out), "copy": str(program), "mode": "0644"}]),
+                                files_task(files=[{"dest": str(out), "copy": str(program), "content": "x\n"}])])
+    assert copied["changed"] is True
+    assert out.read_text(encoding="utf-8") == program.read_text(encoding="utf-8")  # no templating
+    assert both["failed"] is True
+    assert "give one of src, copy and content" in both["msg"]

@@ -1,7 +1,7 @@
 """``tier3-archive``: the archive host's own command (roles/archive installs it), over one store.
 
-    tier3-archive ingest   --store DIR --sender ADDR RECIPIENT...  < message   (Postfix's pipe(8))
-    tier3-archive seal     --store DIR --key FILE       make the batch immutable, sign a head (root)
+    tier3-archive ingest   --store DIR [--journal-domain D] --sender ADDR RECIPIENT...  < message   (pipe(8))
+    tier3-archive seal     --store DIR --key FILE [--sweep]   make the batch immutable, sign a head (root)
     tier3-archive keygen   --key FILE                   create the head signing key once; print its public key
     tier3-archive hold     --store DIR --name N --by WHO --reason WHY (--object A | --mailbox M | --domain D)...
     tier3-archive release  --store DIR --name N --by WHO --reason WHY
@@ -12,6 +12,10 @@
 Exit status: 0 done; 2 refused or bad input (one line on stderr names the object or file and the
 fix); for ``ingest`` every failure is 75 (EX_TEMPFAIL), so Postfix keeps the message queued and
 retries: a journal copy is never dropped.
+
+The MX pair journals each original recipient ``alice@example.net`` as ``alice=example.net@<journal
+domain>`` (roles/postfix's recipient_bcc_maps), so the envelope, Bcc recipients included, reaches the
+archive; ``--journal-domain`` decodes them back (at the last ``=``, which no domain holds).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
             command.add_argument("--store", type=Path, required=True, help="the store's root directory")
             command.add_argument("--host", default=None, help="the host name heads carry (default: this host's)")
     commands["ingest"].add_argument("--sender", required=True)
+    commands["ingest"].add_argument("--journal-domain", default="", help="decode local=domain@<this domain>")
+    commands["seal"].add_argument("--sweep", action="store_true", help="set the flags of every object, not the batch")
     commands["ingest"].add_argument("recipients", nargs="+")
     for name in ("seal", "keygen"):
         commands[name].add_argument("--key", type=Path, required=True, help="the Ed25519 head signing key (PEM)")
@@ -66,16 +72,27 @@ def _keygen(path: Path) -> str:
     return heads.public_key_text(path.read_bytes())
 
 
+def journaled(recipient: str, domain: str) -> str:
+    """``alice=example.net@archive1.journal.example`` -> ``alice@example.net`` (others unchanged)."""
+    local, _, at = recipient.rpartition("@")
+    if not domain or at.lower() != domain.lower() or "=" not in local:
+        return recipient
+    mailbox, _, original_domain = local.rpartition("=")
+    return f"{mailbox}@{original_domain}"
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.command == "keygen":
         print(_keygen(args.key))
         return 0
     store = Store(args.store, host=args.host)
     if args.command == "ingest":
-        print(store.ingest(sys.stdin.buffer.read(), args.sender, args.recipients))
+        recipients = [journaled(r, args.journal_domain) for r in args.recipients]
+        print(store.ingest(sys.stdin.buffer.read(), args.sender, recipients))
     elif args.command == "seal":
-        head = store.seal(args.key.read_bytes())
-        print(json.dumps(head.to_data() if head else {"changed": False}))
+        head = store.seal(args.key.read_bytes(), sweep=args.sweep)
+        print(json.dumps({"changed": head is not None or store.flags_set > 0, "flags_set": store.flags_set,
+                          "head": head.to_data() if head else None}))
     elif args.command == "hold":
         store.hold(args.name, {"objects": args.object, "mailboxes": args.mailbox, "domains": args.domain},
                    by=args.by, reason=args.reason)

@@ -223,9 +223,10 @@ class Store:
                      if b'"kind":"ingest"' in line]
             everything = [p for p in self.objects.glob("*/*") if not p.name.startswith(".")] if sweep else []
             self.flags_set = sum(set_flag(path, FS_IMMUTABLE_FL) for path in {*batch, *everything} if path.exists())
+            self.heads_path.touch()  # the log is the ingest user's (roles/archive creates it): never root's
             for path in (self.log_path, self.heads_path):
-                path.touch()
-                self.flags_set += set_flag(path, FS_APPEND_FL)
+                if path.exists():
+                    self.flags_set += set_flag(path, FS_APPEND_FL)
             if tip.size == tip.sealed_size and self.head_lines():
                 return None
             head = heads.sign(heads.Head(self.host, tip.size, merkle.root_of_frontier(tip.frontier).hex(), tip.chain,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tier3.errors import LabError
-from tier3.lab import inventory, secrets
+from tier3.lab import archive_identity, inventory, secrets
 from tier3.lab.backends import BACKENDS, CONTAINER, VM, Backend, HostStatus
 from tier3.lab.backends.vm import Part, VmBackend
 from tier3.lab.hosts import HOSTS, METAL_HOSTS, LabHost
@@ -93,7 +93,8 @@ def up(hosts: tuple[LabHost, ...] = HOSTS, inventory_dir: Path | None = None, st
         others = tuple(h for h in HOSTS + METAL_HOSTS if h not in hosts)
         running = {row.host.name for row in status(others) if row.container == "running"}
         hosts = tuple(h for h in HOSTS + METAL_HOSTS if h in hosts or h.name in running)
-    files = inventory.render(hosts, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki")
+    files = inventory.render(hosts, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki",
+                             archive_recipient=archive_identity.public_key(lab_cache_dir(target)))
     written = inventory.write(target, files)
     steps.say(f"{'✓ wrote' if written else '✓ unchanged:'} {target}")
     return UpResult(built, net, created, started, written, steps.elapsed)
@@ -145,7 +146,8 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
         left = tuple(row.host for row in status(HOSTS + METAL_HOSTS) if row.container != "absent")
         if left and _is_generated(target):
             kept = secrets.load_or_create(target / secrets.SECRETS_FILE, lab_cache_dir(target))
-            files = inventory.render(left, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki")
+            files = inventory.render(left, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki",
+                                     archive_recipient=archive_identity.public_key(lab_cache_dir(target)))
             gone.inventory_rewritten = inventory.write(target, files)
             return gone
         if left or not _is_generated(target):

@@ -71,6 +71,9 @@ HOSTS: tuple[LabHost, ...] = (
     # Prometheus and Alertmanager: a pair of their own, sharing no host with what they watch
     LabHost("mon1", ("monitoring",), "10.89.30.71", "lab-r01"),
     LabHost("mon2", ("monitoring",), "10.89.30.72", "lab-r02"),
+    # the mail archive: every message the MX pair accepts, journaled to both (docs/archive.md)
+    LabHost("archive1", ("archive",), "10.89.30.81", "lab-r01"),
+    LabHost("archive2", ("archive",), "10.89.30.82", "lab-r02"),
     # lab peers, not service hosts: the client sends and reads mail in tests and drills; the outside
     # MX is a sink that receives the lab's outbound mail
     LabHost("client", ("clients",), "10.89.30.51", ""),

@@ -263,6 +263,22 @@ def monitoring(hosts: Iterable[LabHost]) -> dict[str, Any]:
     }
 
 
+ARCHIVE_JOURNAL_DOMAIN: Final = "journal.lab.tier3.invalid"
+
+
+def archive(hosts: Iterable[LabHost], recipient: str) -> dict[str, Any]:
+    """group_vars/all/archive.yml: tier3_archive with the lab reader's public key (its private key stays in
+    the lab's cache, tier3.lab.archive_identity) and a retention policy with a domain and a mailbox rule.
+    Empty without an archive host or a recipient."""
+    if not recipient or not any("archive" in h.groups for h in hosts):
+        return {}
+    return {"tier3_archive": {
+        "recipients": [recipient],
+        "retention": {"default": "7y", "domains": {MAIL_DOMAIN: "10y"}, "mailboxes": {f"alice@{MAIL_DOMAIN}": "30y"}},
+        "journal_domain": ARCHIVE_JOURNAL_DOMAIN,
+    }}
+
+
 SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
 # the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
@@ -276,7 +292,7 @@ PRIVATE_MODE: Final = 0o600
 
 
 def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir: Path,
-           metal_state: Path | None = None) -> dict[str, str]:
+           metal_state: Path | None = None, archive_recipient: str = "") -> dict[str, str]:
     """Every file of inventory/lab (relative path -> text); ``secrets`` from ``tier3.lab.secrets``,
     ``pki_ca_dir`` the lab CA's directory on the controller (absolute), ``metal_state`` the metal lab's
     state directory (its SSH key, known_hosts and BMC CA; default ``tier3.lab.metal.state_dir()``)."""
@@ -295,6 +311,9 @@ def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir:
         "group_vars/all/monitoring.yml": HEADER + "# The lab's monitoring (docs/monitoring.md): Prometheus and "
         "Alertmanager on mon1 and mon2,\n# alerts to the client peer's webhook sink (playbooks/lab.yml).\n"
         + _dump(monitoring(members)),
+        "group_vars/all/archive.yml": HEADER + "# The lab's mail archive (docs/archive.md): archive1 and archive2, "
+        "each encrypting to the lab reader's\n# public key; its identity is in .cache/lab/archive-identity.txt, "
+        "never in the inventory.\n" + _dump(archive(members, archive_recipient)),
         SECRETS_FILE: HEADER + SECRETS_NOTE.format(selector=DKIM_SELECTOR)
         + _dump({name: secrets.sealed.get(name, secrets[name]) for name in NAMES}),
     }

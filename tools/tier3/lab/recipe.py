@@ -34,6 +34,8 @@ PACKAGES: tuple[str, ...] = (
     # roles/monitoring (Prometheus, Alertmanager) on the monitoring pair, roles/monitoring_agent (node
     # exporter) on every service host
     "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
+    # roles/archive (age encrypts each message on the archive pair)
+    "age",
     # community.crypto on the hosts (python3-cffi-backend named: debootstrap does not resolve the
     # virtual python3-cffi-backend-api-* packages python3-cryptography depends on)
     "python3-cryptography", "python3-cffi-backend",
@@ -46,7 +48,7 @@ PACKAGES: tuple[str, ...] = (
 # smtp-source) from playbooks/lab.yml.
 CACHED_ONLY: tuple[str, ...] = (
     "postfix", "dovecot-core", "dovecot-imapd", "dovecot-lmtpd", "keepalived", "haproxy", "opendkim", "opendkim-tools",
-    "knot", "knot-dnsutils", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter",
+    "knot", "knot-dnsutils", "prometheus", "prometheus-alertmanager", "prometheus-node-exporter", "age",
 )
 
 

@@ -1,4 +1,5 @@
-"""Archive rules (T3-OBS-ARC-001..009) over what one store's snapshot shows (tier3.ledger.examine).
+"""Archive rules: T3-OBS-ARC-001..009 over what one store's snapshot shows (tier3.ledger.examine), and
+T3-OBS-ARC-010 over the MX pair's accepted messages against every replica (tier3.ledger.reconcile).
 
 Each finding names the object, log entry or head it is about, so an auditor can go from the report
 straight to the file. The facts come from ``examine`` on the controller: the host only answered with
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tier3.ledger.examine import ArchiveFacts
+from tier3.ledger.reconcile import Reconciliation
 from tier3.model import Severity
 from tier3.rules._registry import Category, Context, Violation, observed
 
@@ -37,8 +39,9 @@ def _object_violations(facts: ArchiveFacts, *problems: str) -> Iterator[Violatio
           it, in canonical JSON. An entry changed, dropped, inserted or moved breaks the chain at that point,
           so the audit trail of every ingest, hold, release and purge is complete and in order only while no
           entry has a problem.""",
-          hint="compare the log with the replica on the other archive host and restore it from there; "
-               "investigate who had root on the host", controls=INTEGRITY, **COMMON)
+          hint="restore log.jsonl from a backup of this store (the witness's head proves which copy is right); the "
+               "other archive host holds the same messages in a chain of its own; investigate who had root here",
+          controls=INTEGRITY, **COMMON)
 def log_chained(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
     for seq, problem in facts.chain_problems:
         yield Violation(f"{facts.host}:log[{seq}]", f"log entry {seq}: {problem}", {"entry": seq},
@@ -50,7 +53,7 @@ def log_chained(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
           signature fails, whose key is not the host's, or whose root or chain the log no longer produces
           means the log was changed after it was sealed. A log with entries and no head at all proves
           nothing.""",
-          hint="restore the log from the other archive host; if the key changed, find out why before trusting "
+          hint="restore log.jsonl from a backup of this store; if the key changed, find out why before trusting "
                "any head signed with it", controls=INTEGRITY, **COMMON)
 def heads_match(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
     if facts.entries and not facts.heads:
@@ -71,7 +74,7 @@ def heads_match(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
           rationale="""The consistency proof (RFC 9162) between the previous and the newest head shows that the
           newer tree contains the older one unchanged: nothing sealed before was rewritten when the newest
           batch was added.""",
-          hint="restore the log from the other archive host and re-seal", controls=INTEGRITY, **COMMON)
+          hint="restore log.jsonl and heads.jsonl from a backup of this store", controls=INTEGRITY, **COMMON)
 def heads_consistent(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
     if facts.consistency and not facts.consistency[2]:
         old, new, _ = facts.consistency
@@ -83,8 +86,9 @@ def heads_consistent(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
           rationale="""The signing key is on the archive host, so root there can rewrite the log and sign new,
           valid-looking heads. What root cannot change is the head an auditor kept from an earlier
           verification (the witness): the log must still produce that head's root and chain at its size.""",
-          hint="the history before the witnessed head was rewritten: restore from the other archive host and "
-               "treat the host as compromised", controls=INTEGRITY, **COMMON)
+          hint="the history before the witnessed head was rewritten: treat the host as compromised, restore the store "
+               "from a backup the witness's head verifies, and read the other replica meanwhile", controls=INTEGRITY,
+          **COMMON)
 def witness_extended(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
     if facts.witness and not facts.witness[1]:
         size, _, why = facts.witness
@@ -96,8 +100,9 @@ def witness_extended(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
           rationale="""Each object is named by the SHA-256 of its ciphertext and logged with its size, so an
           object modified, truncated, deleted, or replaced by another message encrypted to the same keys (a
           forgery) no longer hashes to its name, or is gone.""",
-          hint="restore the object from the other archive host (the log names it there too)", controls=INTEGRITY,
-          **COMMON)
+          hint="restore the file from a backup of this store (its name is its hash: the right copy proves itself); "
+               "the other archive host holds the same message under its own name (same Message-ID)",
+          controls=INTEGRITY, **COMMON)
 def objects_intact(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
     yield from _object_violations(facts, "missing", "hash")
 
@@ -148,3 +153,26 @@ def retention_kept(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
                         f"object {address} is logged to be kept until {logged}, the policy wants {wanted}",
                         {"object": address, "retain_until": logged, "policy_until": wanted},
                         where=f"objects/{address}")
+
+
+RECONCILIATION = "archive-reconciliation"  # the MX pair's accepted messages against every replica
+
+
+@observed("T3-OBS-ARC-010", severity=C, title="every message Postfix accepted is in every archive replica",
+          rationale="""The MX pair logs each message it accepts (cleanup's message-id line); each archive host must
+          hold an ingest entry for it, or its copy must still wait in an MX queue (the host was down). A message
+          in neither was lost on the way to that replica, or its entry was removed with the object: the chain of
+          that host alone cannot show a message that never arrived, so the count is taken against Postfix's own
+          log and against every replica.""",
+          hint="find the message's queue id in the MX log (journalctl -t postfix/cleanup) and why its journal copy "
+               "did not arrive (postqueue -p on the MX, the archive host's Postfix log)",
+          controls=INTEGRITY, category=Category.ARCHIVE, kinds=(RECONCILIATION,), breaks_redundancy=False)
+def every_message_archived(facts: Reconciliation, _ctx: Context) -> Iterator[Violation]:
+    for host, missing in sorted(facts.missing.items()):
+        for message_id in missing:
+            yield Violation(f"{host}:message:{message_id or '(no Message-ID)'}",
+                            f"{message_id or 'a message without Message-ID'} was accepted by the MX pair and is "
+                            f"not archived on {host} (nor waiting in an MX queue)",
+                            {"host": host, "message_id": message_id, "accepted": facts.accepted,
+                             "archived": facts.archived.get(host, 0), "waiting": facts.waiting.get(host, 0)},
+                            where=f"{host} log.jsonl")
