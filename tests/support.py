@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -82,3 +84,14 @@ def edit_all_vars(inventory: Path, change: Callable[[dict[str, Any]], None]) -> 
     change(data)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+HEALTHY_TWO_SITE = Path(__file__).resolve().parent / "fixtures" / "inventories" / "healthy-two-site"
+
+
+def two_site_inventory(tmp_path: Path, **all_vars: Any) -> Path:
+    """A copy of the healthy two-site fixture inventory in ``tmp_path``, with ``all_vars`` set in group_vars/all."""
+    target = tmp_path / "inv"
+    shutil.copytree(HEALTHY_TWO_SITE, target)
+    edit_all_vars(target, lambda d: d.update(copy.deepcopy(all_vars)))
+    return target

@@ -278,7 +278,14 @@ def test_a_retention_shorter_than_the_inventory_policy_is_named(store: Store, si
     addresses = fill(store, signing_key, count=2)
     longer = Policy.from_data({**POLICY, "default": "90d"})
     assert found(verify(store, signing_key, policy=longer)) == {
-        ("T3-OBS-ARC-009", f"archive1:object:{a}") for a in addresses}
+        ("T3-OBS-ARC-009", f"archive1:object:{a}") for a in addresses} | {("T3-OBS-ARC-009", "archive1:policy.json")}
+
+
+def test_a_policy_file_that_is_not_the_inventory_policy_is_named(store: Store, signing_key: bytes) -> None:
+    fill(store, signing_key, count=1)
+    assert found(verify(store, signing_key)) == set()  # the same policy, however its keys are written
+    store.policy_path.write_text(json.dumps({**POLICY, "default": "1d"}))  # root shortens what is to come
+    assert found(verify(store, signing_key)) == {("T3-OBS-ARC-009", "archive1:policy.json")}
 
 
 def test_purge_refuses_what_is_within_retention_naming_the_object(store: Store, signing_key: bytes) -> None:

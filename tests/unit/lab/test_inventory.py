@@ -278,10 +278,12 @@ def test_write_is_idempotent_and_replaces_stale_files(generated: Path) -> None:
     assert not inventory.write(generated, render())
 
 
-def test_the_archive_vars_carry_the_reader_public_key_and_a_retention_policy() -> None:
+def test_the_archive_vars_carry_the_reader_public_key_and_a_retention_policy(tmp_path: Path) -> None:
     recipient = "age1" + "q" * 58
-    archive = yaml.safe_load(inventory.render(HOSTS, secrets=FIXED, pki_ca_dir=CA_DIR,
-                                              archive_recipient=recipient)["group_vars/all/archive.yml"])
+    files = inventory.render(HOSTS, secrets=FIXED, pki_ca_dir=CA_DIR, archive_recipient=recipient)
+    assert inventory.write(tmp_path / "lab", files)
+    assert load_topology(tmp_path / "lab") is not None  # tier3_archive passes its schema
+    archive = yaml.safe_load(files["group_vars/all/archive.yml"])
     assert archive["tier3_archive"]["recipients"] == [recipient]  # the public key; the identity stays in the cache
     assert archive["tier3_archive"]["retention"]["default"] == "7y"
     without = render(tuple(h for h in HOSTS if "archive" not in h.groups))["group_vars/all/archive.yml"]

@@ -3,7 +3,6 @@ bad value one error naming its key and fix (exit 2 in `tier3 validate`)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from support import edit_all_vars
+from support import edit_all_vars, two_site_inventory
 from tier3.cli import main
 from tier3.schema import InventorySchemaErrors, load_topology
 
@@ -24,10 +23,7 @@ Doc = dict[str, Any]
 
 @pytest.fixture
 def inv(tmp_path: Path) -> Path:
-    target = tmp_path / "inv"
-    shutil.copytree(TWO_SITES, target)
-    edit(target, lambda d: d.update(tier3_dns=dict(DNS)))
-    return target
+    return two_site_inventory(tmp_path, tier3_dns=DNS)
 
 
 def edit(inv: Path, change: Callable[[Doc], None]) -> None:

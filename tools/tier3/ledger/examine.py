@@ -80,6 +80,7 @@ class ArchiveFacts:
     files: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
     retention_short: tuple[tuple[str, str, str], ...] = ()  # address, retain_until logged, wanted by the policy
     policy_file: Mapping[str, Any] = field(default_factory=dict)
+    policy_expected: dict[str, Any] | None = None  # the inventory's policy, as the role writes policy.json
     holds: tuple[Mapping[str, Any], ...] = ()
     message_ids: tuple[str, ...] = ()  # of the live objects (replication and reconciliation)
     newest: Witness | None = None  # what to keep as the next witness (the last head, with its frontier)
@@ -171,6 +172,7 @@ def examine(snapshot: Mapping[str, Any], *, source: str, policy: Policy | None =
         consistency=consistency, witness=witness_fact, unsealed=size - sealed, objects=tuple(objects),
         live=len(live), files=dict(snapshot.get("files") or {}), retention_short=tuple(short),
         policy_file=dict(snapshot.get("policy") or {}), holds=tuple(holds),
+        policy_expected=policy.to_data() if policy is not None else None,
         message_ids=tuple(sorted(str(e.get("message_id", "")) for e in live.values())), newest=newest,
     )
 

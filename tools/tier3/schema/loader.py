@@ -31,6 +31,8 @@ from tier3.schema.references import check_references
 from tier3.schema.schemas import CerberusError
 from tier3.schema.yamlio import Unsafe, Vaulted
 
+# tier3_archive (roles/archive): checked against its schema, read by the role and tier3 archive verify
+ARCHIVE_VARS: Final = {"tier3_archive": "archive"}
 # topology-wide variable -> schema kind of each list entry
 TOPOLOGY_VARS: Final = {
     "tier3_sites": "site",
@@ -39,7 +41,8 @@ TOPOLOGY_VARS: Final = {
     "tier3_load": "load",
 }
 # variables every host must see alike: set for all (group_vars/all), never for a group or a host
-INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *DNS_VARS, *AVAILABILITY_VARS, *MONITORING_VARS})
+INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *DNS_VARS, *AVAILABILITY_VARS, *MONITORING_VARS,
+                                        *ARCHIVE_VARS})
 _KNOWN_VARS: Final = frozenset({"tier3_host", POLICY_VAR, *INVENTORY_WIDE_VARS})  # never a misspelt tier3_host
 # T3-SEC-001: which BMC password values are vault references (see _vault_references)
 _NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -215,7 +218,7 @@ def _check_globals(raw: RawInventory, shown: str, globals_: dict[str, Sourced | 
         found = globals_[var]
         if found is not None:
             errors.extend(_check_list(found, kind))
-    for var, kind in {**MAIL_VARS, **DNS_VARS, **AVAILABILITY_VARS, **MONITORING_VARS}.items():
+    for var, kind in {**MAIL_VARS, **DNS_VARS, **AVAILABILITY_VARS, **MONITORING_VARS, **ARCHIVE_VARS}.items():
         found = globals_[var]
         if found is not None:
             errors.extend(_check_mapping(found, kind))

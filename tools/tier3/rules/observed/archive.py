@@ -9,11 +9,13 @@ consistently with the heads the witness kept, which is what these rules test.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tier3.ledger.examine import ArchiveFacts
 from tier3.ledger.reconcile import Reconciliation
+from tier3.ledger.retention import Policy
 from tier3.model import Severity
 from tier3.rules._registry import Category, Context, Violation, observed
 
@@ -141,13 +143,28 @@ def accounted_for(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
     yield from _object_violations(facts, "unlisted", "purged_present")
 
 
+def _normal(policy: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A policy file as the inventory's would read (keys lowercased, empty maps filled); None if it is none."""
+    try:
+        return Policy.from_data(policy).to_data()
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
 @observed("T3-OBS-ARC-009", severity=H, title="every object kept at least as long as the retention policy says",
           rationale="""Each ingest entry records the last day its message must be kept, from the policy in force
           when it arrived (the longest period of its sender and recipients). An entry whose date is earlier
-          than the inventory's policy gives would let a purge delete a message the law still requires.""",
+          than the inventory's policy gives would let a purge delete a message the law still requires; a
+          policy.json on the host that is not the inventory's would give the mail still to come the wrong
+          period.""",
           hint="lengthen the period back in tier3_archive.retention and run playbooks/archive.yml (a purge "
                "keeps the later of the logged date and the policy's)", controls=RETENTION, **COMMON)
 def retention_kept(facts: ArchiveFacts, _ctx: Context) -> Iterator[Violation]:
+    if facts.policy_expected is not None and _normal(facts.policy_file) != facts.policy_expected:
+        yield Violation(f"{facts.host}:policy.json", f"policy.json is {json.dumps(dict(facts.policy_file))}, the "
+                        f"inventory's retention is {json.dumps(facts.policy_expected)}",
+                        {"policy_file": dict(facts.policy_file), "inventory": facts.policy_expected},
+                        where="policy.json")
     for address, logged, wanted in facts.retention_short:
         yield Violation(f"{facts.host}:object:{address}",
                         f"object {address} is logged to be kept until {logged}, the policy wants {wanted}",
