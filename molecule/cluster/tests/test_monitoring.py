@@ -24,7 +24,9 @@ from typing import Any
 
 import pytest
 
-from conftest import Lab, podman_exec, replication_settled, wait_for
+from conftest import ROOT, Lab, podman_exec, replication_settled, wait_for
+
+DIAGNOSTICS = ROOT / ".cache" / "molecule" / "cluster-diagnostics"  # tools/molecule-scenario prints it
 
 ALERT = "Tier3MailQueueDepth"
 OUTSIDE_SINK = "tier3-lab-sink.service"
@@ -175,7 +177,11 @@ def test_the_receiver_got_one_firing_and_one_resolved_notification(lab: Lab) -> 
         mine, took_s = wait_for(f"the resolved notification of {ALERT} at the sink", lambda: (
             (m := _mine(lab, since)) and any(n["status"] == "resolved" for n in m) and m), budget)
     except pytest.fail.Exception as failed:  # what each Alertmanager says it sent, and what it logged
-        pytest.fail(f"{failed}\n{_delivery_state(lab, since)}")
+        state = f"{failed}\n{_delivery_state(lab, since)}"
+        # an expected failure's output is hidden: tools/molecule-scenario prints this file at the end of the run
+        DIAGNOSTICS.mkdir(parents=True, exist_ok=True)
+        (DIAGNOSTICS / "test_the_receiver_got_one_firing_and_one_resolved_notification.txt").write_text(state)
+        pytest.fail(state)
     print(f"\nresolved notification at the sink {took_s:.0f} s after the alert left Alertmanager's active list")
     # one notification per state, not one per Alertmanager: the cluster deduplicates
     assert [n["status"] for n in mine] == ["firing", "resolved"], json.dumps(mine)
