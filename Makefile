@@ -23,6 +23,7 @@ demo: setup
 	ansible-playbook -i inventory/lab playbooks/site.yml
 	ansible-playbook -i inventory/lab playbooks/lab.yml
 	ansible-playbook -i inventory/lab playbooks/site.yml --check --diff
+	tier3 fw plan --pair lab-fw -i inventory/lab
 	tier3 drill mx-failover -i inventory/lab --output $(REPORTS)/drills/mx-failover.json
 	tier3 check -i inventory/lab -o $(REPORTS)/check
 	tier3 archive verify -i inventory/lab --witness-dir .cache/lab/archive-witness
@@ -45,11 +46,14 @@ lint: setup
 unit: setup
 	pytest tests -m "not lab"
 
-# baseline: one container; cluster: the whole lab (tier3 lab up, site.yml, idempotence, the three
+# baseline: one container; firewall: the lab's firewall pair (tier3 lab up --firewall-only, firewall.yml in check
+# mode, pushed, pushed again with changed=0, real packets, plan, rollback and every fault of the push injected);
+# cluster: the whole lab (tier3 lab up, site.yml, idempotence, the three
 # drills, protocol checks, tier3 lab down); metal: the QEMU VMs (hardware.yml, idempotence, every fault
 # injected, judged by tier3 check and healed); a failed scenario prints what failed again at its end
 molecule: setup
 	tools/molecule-scenario baseline
+	tools/molecule-scenario firewall
 	tools/molecule-scenario cluster
 	tools/molecule-scenario metal
 
@@ -58,6 +62,7 @@ test: lint unit molecule
 bench: setup
 	python bench/preflight
 	python bench/parsers
+	@echo "bench/fwpush needs the lab's firewall pair: tier3 lab up --firewall-only && python bench/fwpush"
 	python bench/failover
 	python bench/smtp
 	python bench/converge --keep

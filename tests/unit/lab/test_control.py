@@ -37,8 +37,10 @@ REAL_BACKENDS = dict(BACKENDS)
 @pytest.fixture(autouse=True)
 def no_metal_lab(monkeypatch: pytest.MonkeyPatch) -> None:
     """The real vm backend acts on this machine's metal lab (VMs, switch namespaces): these tests drive
-    control over a stand-in podman, without it (tests/unit/lab/test_vm_*.py test the vm backend)."""
+    control over a stand-in podman, without it (tests/unit/lab/test_vm_*.py test the vm backend); nor the
+    firewall backend, whose down would remove a running firewall pair (tests/unit/lab/test_firewall_lab.py)."""
     monkeypatch.delitem(BACKENDS, "vm")
+    monkeypatch.delitem(BACKENDS, "firewall")
 
 
 @dataclass
@@ -244,10 +246,10 @@ def test_every_lab_host_names_a_backend_of_the_table() -> None:
     assert all(name == backend.name for name, backend in REAL_BACKENDS.items())
     assert {h.backend for h in HOSTS} == {"container"}
     assert {h.backend for h in METAL_HOSTS} == {"vm"}
-    assert set(REAL_BACKENDS) == {"container", "vm"}  # firewall to come
-    firewall = replace(HOSTS[0], backend="firewall")
-    with pytest.raises(LabError, match="unknown lab backend 'firewall'"):
-        by_backend([firewall])
+    assert set(REAL_BACKENDS) == {"container", "vm", "firewall"}
+    switch = replace(HOSTS[0], backend="switch")
+    with pytest.raises(LabError, match="unknown lab backend 'switch'"):
+        by_backend([switch])
 
 
 def test_control_dispatches_each_host_to_its_backend(

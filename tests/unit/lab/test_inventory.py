@@ -22,6 +22,7 @@ from tier3.lab.hosts import HOSTS, PEER_GROUPS, PEERS_GROUP, LabHost, select
 from tier3.lab.secrets import (
     BMC_PASSWORD_VAR,
     DKIM_VAR,
+    FW_KEY_PASSPHRASE_VAR,
     LUKS_KEY_VAR,
     NAMES,
     REPLICATION_VAR,
@@ -148,7 +149,7 @@ def test_secrets_yml_holds_every_secret_mode_0600(generated: Path) -> None:
     data = load(path)
     assert data == dict(FIXED)
     assert set(data) == {password_var("alice"), password_var("bob"), password_var("drill"), REPLICATION_VAR, DKIM_VAR,
-                         TSIG_VAR, BMC_PASSWORD_VAR, LUKS_KEY_VAR}
+                         TSIG_VAR, BMC_PASSWORD_VAR, LUKS_KEY_VAR, FW_KEY_PASSPHRASE_VAR}
     assert "|" in path.read_text()  # the PEM key as a literal block, line for line
 
 

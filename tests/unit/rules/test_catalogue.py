@@ -67,6 +67,7 @@ def test_catalogue_ids_are_the_fixed_ones_other_engineers_code_against() -> None
         + ["T3-NET-007", "T3-NET-008", "T3-NET-009", "T3-NET-010"]  # internet uplinks
         + ["T3-AVL-001", "T3-AVL-002"]  # what the design can promise against tier3_targets
         + ["T3-DNS-001", "T3-DNS-002", "T3-DNS-003"]  # SPF lookups, DMARC enforcing, servers in two sites
+        + [f"T3-FWL-00{i}" for i in range(1, 7)]  # the policy the firewall pairs enforce (issue 16)
     )
     declared = [r.id for r in RULES.values() if r.scope is Scope.DECLARED]
     assert sorted(declared) == sorted(expected)
@@ -76,6 +77,7 @@ def test_catalogue_ids_are_the_fixed_ones_other_engineers_code_against() -> None
         "T3-PLC-016",
         "T3-NET-006", "T3-PWR-007", "T3-PWR-008", "T3-STO-008",
         "T3-DNS-002",
+        "T3-FWL-006",
     }
 
 

@@ -27,6 +27,10 @@ A VIP may take ``services`` (a list: smtp, imap...). ``mail: {DOMAIN: {dmarc: {p
 {include, ip4, ip6}}}`` declares tier3_mail with those domains (``null`` for a domain that declares
 neither), ``dns: {primary: HOST}`` tier3_dns (contact hostmaster@example.net, a vaulted TSIG secret;
 ``tsig_vaulted: false`` for a literal one).
+
+A firewall pair is its members, or a tier3_firewall_pairs entry without its name (members, policy,
+management, ha); ``firewall_policies`` is a list of tier3_firewall_policies entries. Both are built with
+the loader's builders (``tier3.schema.build.firewall_pair``, ``tier3.schema.firewall.build_policy``).
 """
 
 from __future__ import annotations
@@ -64,6 +68,8 @@ from tier3.model import (
     Vip,
     VipMember,
 )
+from tier3.schema.build import firewall_pair
+from tier3.schema.firewall import build_policy
 
 ALL_VARS = "group_vars/all.yml"
 
@@ -286,9 +292,13 @@ def build(case: dict[str, Any]) -> Topology:
         for i, (name, v) in enumerate((case.get("vips") or {}).items())
     )
     pairs = tuple(
+        firewall_pair({"name": name, "platform": "linux", **members}, ALL_VARS, f"tier3_firewall_pairs[{i}]")
+        if isinstance(members, dict) else
         FirewallPair(name, "nftables", tuple(members), Location(ALL_VARS, f"tier3_firewall_pairs[{i}]"))
         for i, (name, members) in enumerate((case.get("firewall_pairs") or {}).items())
     )
+    policies = tuple(build_policy(doc, ALL_VARS, f"tier3_firewall_policies[{i}]")
+                     for i, doc in enumerate(case.get("firewall_policies") or ()))
     loads = tuple(
         ServiceLoad(group, int(load["load"] if isinstance(load, dict) else load), "connections",
                     Location(ALL_VARS, f"tier3_load.{group}"),
@@ -299,5 +309,6 @@ def build(case: dict[str, Any]) -> Topology:
         Target(service, t.get("availability"), t.get("rto_seconds"), Location(ALL_VARS, f"tier3_targets.{service}"))
         for service, t in (case.get("targets") or {}).items()
     )
-    return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, loads=loads, source="inventory/test",
+    return Topology(sites=sites, hosts=hosts, vips=vips, firewall_pairs=pairs, firewall_policies=policies,
+                    loads=loads, source="inventory/test",
                     targets=targets, mail=_mail(case.get("mail")), dns=_dns(case.get("dns")))

@@ -99,6 +99,24 @@ TABLE: list[tuple[str, dict[str, Any], int]] = [
     ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a"]}, 1),
     ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", ""]}, 1),
     ("firewall_pair", {"name": "p", "platform": "pfsense", "members": "ab"}, 2),
+    ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", "b"], "policy": "edge",
+                       "management": {"zone": "mgmt", "networks": ["10.0.0.0/24", "2001:db8::/64"], "port": 22},
+                       "ha": {"zone": "sync", "addresses": ["10.1.0.1", "10.1.0.2"], "state_sync": True}}, 0),
+    ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", "b"], "policy": "-edge",
+                       "management": {"networks": [], "port": 65536},
+                       "ha": {"zone": "sync", "addresses": ["10.1.0.1"], "state_sync": "yes"}}, 6),
+    ("firewall_pair", {"name": "p", "platform": "linux", "members": ["a", "b"],
+                       "ha": {"zone": "sync", "addresses": ["10.1.0.1", "10.1.0.0/24"], "peer": "x"}}, 2),
+    ("firewall_policy", {"name": "edge", "zones": [{"name": "out", "interfaces": ["eth0", "ethernet1/1"]}],
+                         "rules": []}, 0),
+    ("firewall_policy", {"name": "edge", "zones": [], "rules": [{"name": "r"}]}, 7),
+    ("firewall_policy", {"name": "edge", "default_action": "accept", "zones": [{"name": "out", "interfaces": ["e"]}],
+                         "services": [{"name": "s", "protocol": "sctp", "ports": ["25", "1-65535", "x"]}],
+                         "addresses": [{"name": "a", "networks": ["10.0.0.0/8", "h.example"]}],
+                         "address_groups": [{"name": "g", "members": []}], "rules": []}, 5),
+    ("firewall_policy", {"name": "edge", "zones": [{"name": "out", "interfaces": ["e"]}], "rules": [
+        {"name": "r", "from": "out", "to": "self", "source": ["any"], "destination": ["any"], "service": ["any"],
+         "action": "accept", "log": True, "comment": "say \"hi\""}]}, 1),
     ("load", {"group": "mx", "load": 0}, 0),
     ("load", {"group": "mx", "load": -1, "unit": ""}, 2),
     ("load", {"group": None, "load": 1}, 1),
@@ -189,6 +207,7 @@ def _example_documents() -> list[tuple[str, dict[str, Any]]]:
     for path in sorted((example / "host_vars").glob("*.yml")):
         docs.append(("host", yaml.safe_load(path.read_text())["tier3_host"]))
     topology = yaml.safe_load((example / "group_vars" / "all" / "topology.yml").read_text())
+    topology |= yaml.safe_load((example / "group_vars" / "all" / "firewall.yml").read_text())
     for variable, kind in TOPOLOGY_VARS.items():
         docs.extend((kind, doc) for doc in topology[variable])
     mail = yaml.safe_load((example / "group_vars" / "all" / "mail.yml").read_text())
@@ -200,7 +219,7 @@ def _example_documents() -> list[tuple[str, dict[str, Any]]]:
 
 def test_valid_documents_of_the_example_pass_both() -> None:
     docs = _example_documents()
-    assert len(docs) == 24 + 2 + 6 + 2 + 6 + 2 + 1
+    assert len(docs) == 24 + 2 + 6 + 2 + 1 + 6 + 2 + 1  # hosts, sites, VIPs, pairs, policies, loads, mail, dns
     for kind, doc in docs:
         assert cerberus_issues(kind, doc) == []
         assert compiled.issues(kind, doc) == []

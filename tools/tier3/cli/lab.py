@@ -1,11 +1,15 @@
 """``tier3 lab up | down | status | image | monitoring | fault | heal``: the local lab of systemd containers
-under Podman, and (``--metal``) the metal hosts: QEMU VMs with two switches and BMC emulators.
+under Podman with the firewall pair (network namespaces), and (``--metal``) the metal hosts: QEMU VMs
+with two switches and BMC emulators.
 
-up      build the image if its recipe changed, start the containers, write inventory/lab (idempotent);
-        --metal: the metal hosts too, --metal-only: only them
-down    remove the containers, the network, volumes, the VMs, switches, emulators and inventory/lab
-        (--purge: the images too; --metal-only: only the VMs, switches and emulators)
-status  each host's container (or VM) and systemd state; the metal lab's switches and BMCs
+up      build the image if its recipe changed, start the containers and the firewall pair, write
+        inventory/lab (idempotent); --metal: the metal hosts too, --metal-only: only them,
+        --firewall-only: only the firewall pair
+down    remove the containers, the network, volumes, the VMs, switches, emulators, the firewall pair and
+        inventory/lab (--purge: the images too; --metal-only: only the VMs, switches and emulators;
+        --firewall-only: only the firewall pair)
+status  each host's container (VM, firewall) state and its systemd (sshd and VRRP) state; the metal lab's
+        switches and BMCs
 image   make sure the lab image exists (Molecule's dependency step); prints its name
 monitoring  the lab's Prometheus targets up per job and the alerts Alertmanager holds
 fault   inject a fault into a running metal host: HOST FAULT (faults: see `tier3 lab fault --help`)
@@ -44,11 +48,17 @@ def add_parser(sub: Any) -> None:
     metal.add_argument("--metal", action="store_true", help="also the metal hosts (QEMU VMs, switches, BMCs)")
     metal.add_argument("--metal-only", action="store_true",
                        help="only the metal hosts, no container (inventory/lab keeps the running containers)")
+    metal.add_argument("--firewall-only", action="store_true",
+                       help="only the firewall pair (network namespaces, sshd, keepalived); inventory/lab keeps "
+                       "the running containers")
     down = actions.add_parser("down", help="remove everything the lab created")
     down.add_argument("--purge", action="store_true", help="also remove the lab image and the build cache")
-    down.add_argument("--metal-only", action="store_true",
+    only = down.add_mutually_exclusive_group()
+    only.add_argument("--metal-only", action="store_true",
                       help="only the metal hosts, switches and BMCs (the containers stay; inventory/lab is "
                       "written without the VMs, or removed when no lab host is left)")
+    only.add_argument("--firewall-only", action="store_true",
+                      help="only the firewall pair (the containers stay; inventory/lab is written without it)")
     down.add_argument("--inventory", type=Path, help=inventory_help)
     actions.add_parser("status", help="each host's container and systemd state")
     image = actions.add_parser("image", help="make sure the lab image exists; print its name")
@@ -68,8 +78,10 @@ def run(args: argparse.Namespace) -> int:
     out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
     if args.action == "up":
         steps = Steps(out, quiet=args.quiet)
-        hosts = select(args.hosts, metal=args.metal or args.metal_only, containers=not args.metal_only)
-        result = lab.up(hosts, args.inventory, steps, rebuild=args.rebuild, keep_running=args.metal_only)
+        alone = args.metal_only or args.firewall_only
+        hosts = select(args.hosts, metal=args.metal or args.metal_only, containers=not alone,
+                       firewall=not args.metal_only)
+        result = lab.up(hosts, args.inventory, steps, rebuild=args.rebuild, keep_running=alone)
         if result.changed:
             made = ", ".join(result.created) or "none"
             out.print(f"lab up: ready in {result.seconds:.1f} s (created: {made}; "
@@ -78,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
             out.print(f"lab up: nothing to do, every host is running ({result.seconds:.1f} s)", markup=False)
         return 0
     if args.action == "down":
-        gone = lab.down(args.inventory, purge=args.purge, steps=Steps(out), only=("vm",) if args.metal_only else ())
+        only = ("vm",) if args.metal_only else ("firewall",) if args.firewall_only else ()
+        gone = lab.down(args.inventory, purge=args.purge, steps=Steps(out), only=only)
         what = (len(gone.containers), len(gone.networks), len(gone.volumes), len(gone.images))
         metal = (len(gone.vms), len(gone.switches), len(gone.emulators))
         out.print("lab down: removed {} containers, {} networks, {} volumes, {} images".format(*what)

@@ -168,3 +168,27 @@ def project_root(sources: Sequence[str]) -> Path:
         if (directory / "ansible.cfg").is_file():
             return directory
     return Path.cwd()
+
+
+def unvault(source: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """``variables`` with each inline vault value (``ansible-inventory`` prints them still encrypted, as
+    ``{"__ansible_vault": ...}``) decrypted with the vault password Ansible is configured with
+    (``ANSIBLE_VAULT_PASSWORD_FILE``, ``vault_password_file`` in ansible.cfg, vault ids)."""
+    if not any(_vaulted(v) for v in variables.values()):
+        return dict(variables)
+    from ansible import constants  # noqa: PLC0415  (heavy; only an inventory with vault values needs it)
+    from ansible.cli import CLI  # noqa: PLC0415
+    from ansible.errors import AnsibleError  # noqa: PLC0415
+    from ansible.parsing.dataloader import DataLoader  # noqa: PLC0415
+    from ansible.parsing.vault import VaultLib  # noqa: PLC0415
+
+    files = [constants.DEFAULT_VAULT_PASSWORD_FILE] if constants.DEFAULT_VAULT_PASSWORD_FILE else []
+    try:
+        secrets = CLI.setup_vault_secrets(DataLoader(), list(constants.DEFAULT_VAULT_IDENTITY_LIST),
+                                          vault_password_files=files, auto_prompt=False, initialize_context=False)
+        vault = VaultLib(secrets)
+        return {key: (vault.decrypt(value["__ansible_vault"]).decode() if _vaulted(value) else value)
+                for key, value in variables.items()}
+    except AnsibleError as exc:
+        raise DrillError(source, "", f"a vault value cannot be decrypted: {str(exc).splitlines()[0]}",
+                         hint="set ANSIBLE_VAULT_PASSWORD_FILE (or vault_password_file in ansible.cfg)") from None

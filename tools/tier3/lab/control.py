@@ -15,9 +15,10 @@ from pathlib import Path
 
 from tier3.errors import LabError
 from tier3.lab import archive_identity, inventory, secrets
-from tier3.lab.backends import BACKENDS, CONTAINER, VM, Backend, HostStatus
+from tier3.lab.backends import BACKENDS, CONTAINER, FIREWALL, VM, Backend, HostStatus
+from tier3.lab.backends.firewall import FirewallBackend
 from tier3.lab.backends.vm import Part, VmBackend
-from tier3.lab.hosts import HOSTS, METAL_HOSTS, LabHost
+from tier3.lab.hosts import EVERY_HOST, FIREWALL_HOSTS, HOSTS, METAL_HOSTS, LabHost
 from tier3.lab.progress import Steps
 
 SOURCE = "tier3 lab"
@@ -90,14 +91,21 @@ def up(hosts: tuple[LabHost, ...] = HOSTS, inventory_dir: Path | None = None, st
         created += done.created
         started += done.started
     if keep_running:
-        others = tuple(h for h in HOSTS + METAL_HOSTS if h not in hosts)
+        others = tuple(h for h in EVERY_HOST if h not in hosts and h.backend in BACKENDS)
         running = {row.host.name for row in status(others) if row.container == "running"}
-        hosts = tuple(h for h in HOSTS + METAL_HOSTS if h in hosts or h.name in running)
-    files = inventory.render(hosts, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki",
-                             archive_recipient=archive_identity.public_key(lab_cache_dir(target)))
+        hosts = tuple(h for h in EVERY_HOST if h in hosts or h.name in running)
+    files = _render(hosts, kept, target)
     written = inventory.write(target, files)
     steps.say(f"{'✓ wrote' if written else '✓ unchanged:'} {target}")
     return UpResult(built, net, created, started, written, steps.elapsed)
+
+
+def _render(hosts: Sequence[LabHost], kept: secrets.LabSecrets, target: Path) -> dict[str, str]:
+    """inventory/lab of ``hosts``: the lab CA, the archive reader and the firewall pair's state of this lab."""
+    firewall = _firewall()
+    return inventory.render(hosts, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki",
+                            archive_recipient=archive_identity.public_key(lab_cache_dir(target)),
+                            firewall_state=firewall.state if firewall is not None else None)
 
 
 @dataclass
@@ -123,8 +131,9 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
          only: Sequence[str] = ()) -> DownResult:
     """Every backend removes what it made for the lab; then the generated inventory (with the lab's
     secrets) goes, and the lab's cache (.cache/lab: the lab CA). ``only``: just these backends (``vm``:
-    the metal lab, leaving the containers running); the inventory is then written again with the lab
-    hosts that are left (its secrets kept), and goes with the cache only when none is left."""
+    the metal lab, ``firewall``: the firewall pair, leaving the containers running); the inventory is then
+    written again with the lab hosts that are left (its secrets kept), and goes with the cache only when
+    none is left."""
     steps = steps or Steps()
     gone = DownResult([], [], [], [], inventory_removed=False)
     unknown = sorted(set(only) - set(BACKENDS))
@@ -143,11 +152,11 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
         gone.emulators += removed.emulators
     target = inventory_dir or find_inventory_dir()
     if only:
-        left = tuple(row.host for row in status(HOSTS + METAL_HOSTS) if row.container != "absent")
+        left = tuple(row.host for row in status(tuple(h for h in EVERY_HOST if h.backend in BACKENDS))
+                     if row.container != "absent")
         if left and _is_generated(target):
             kept = secrets.load_or_create(target / secrets.SECRETS_FILE, lab_cache_dir(target))
-            files = inventory.render(left, secrets=kept, pki_ca_dir=lab_cache_dir(target) / "pki",
-                                     archive_recipient=archive_identity.public_key(lab_cache_dir(target)))
+            files = _render(left, kept, target)
             gone.inventory_rewritten = inventory.write(target, files)
             return gone
         if left or not _is_generated(target):
@@ -166,11 +175,12 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
 
 
 def status(hosts: tuple[LabHost, ...] | None = None) -> list[HostStatus]:
-    """Each host's state and systemd state, in table order (by default the containers, and the metal
-    hosts when the metal lab exists)."""
+    """Each host's state and systemd state, in table order (by default the containers, the metal hosts
+    when the metal lab exists, the firewall pair when it does)."""
     if hosts is None:
-        metal = _metal()
-        hosts = HOSTS + (METAL_HOSTS if metal is not None and metal.exists() else ())
+        metal, firewall = _metal(), _firewall()
+        hosts = (HOSTS + (METAL_HOSTS if metal is not None and metal.exists() else ())
+                 + (FIREWALL_HOSTS if firewall is not None and firewall.exists() else ()))
     found: dict[str, HostStatus] = {}
     for backend, members in by_backend(hosts):
         found.update((row.host.name, row) for row in backend.status(members))
@@ -186,6 +196,12 @@ def _metal() -> VmBackend | None:
     """The metal hosts' backend of the table (BACKENDS["vm"]), if it is there."""
     backend = BACKENDS.get(VM.name)
     return backend if isinstance(backend, VmBackend) else None
+
+
+def _firewall() -> FirewallBackend | None:
+    """The firewall pair's backend of the table (BACKENDS["firewall"]), if it is there."""
+    backend = BACKENDS.get(FIREWALL.name)
+    return backend if isinstance(backend, FirewallBackend) else None
 
 
 def metal_parts() -> list[Part]:

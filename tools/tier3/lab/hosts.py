@@ -3,15 +3,16 @@ and the mail service the lab runs (docs/lab.md, docs/mail.md).
 
 Service hosts (a group of ``SERVICE_GROUPS``) stand in the imaginary racks and have a topology; the
 lab peers (``PEER_GROUPS``: a client, an outside MX) are containers too, but no service host: no
-rack, no ``tier3_host``, so no redundancy rule judges them. Later issues add rows (archive1, VMs,
-BMCs, firewall peers) and backends; the code that starts hosts, writes the inventory and reports
-status reads only these tables.
+rack, no ``tier3_host``, so no redundancy rule judges them. The metal hosts (VMs) and the firewall pair
+(network namespaces) are rows of their own backends; the code that starts hosts, writes the inventory
+and reports status reads only these tables.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tier3.lab import firewall as firewall_lab
 from tier3.lab.metal import GROUP as METAL_GROUP
 from tier3.lab.metal import METAL
 from tier3.lab.metal import PREFIX as METAL_PREFIX
@@ -40,7 +41,7 @@ class LabHost:
     groups: tuple[str, ...]
     address: str
     rack: str  # lab-r01 or lab-r02: an imaginary rack, see RACKS; "" for a lab peer
-    backend: str = "container"  # which backend runs it (tier3.lab.backends.BACKENDS); later "vm", "bmc", "firewall"
+    backend: str = "container"  # which backend runs it (tier3.lab.backends.BACKENDS): container, vm, firewall
     capabilities: tuple[str, ...] = field(default=BASE_CAPABILITIES)
 
     @property
@@ -83,7 +84,14 @@ HOSTS: tuple[LabHost, ...] = (
 # by `tier3 lab up --metal`; in group `metal`, no service group: the roles of playbooks/hardware.yml
 METAL_HOSTS: tuple[LabHost, ...] = tuple(
     LabHost(m.name, (METAL_GROUP,), "127.0.0.1", m.rack, backend="vm", capabilities=()) for m in METAL)
-INSTANCE_PREFIXES: dict[str, str] = {"container": PREFIX, "vm": METAL_PREFIX}
+# the firewall pair: network namespaces with a private sshd and keepalived each (tools/tier3/lab/firewall.py),
+# started with the containers and by `tier3 lab up --firewall-only`; group `firewall`, where no play runs
+# (their SSH is a shell on this machine): Netmiko drives them. address: the member's mgmt0 address.
+FIREWALL_HOSTS: tuple[LabHost, ...] = tuple(
+    LabHost(fw.name, (firewall_lab.GROUP,), fw.address("mgmt0"), fw.rack, backend="firewall", capabilities=())
+    for fw in firewall_lab.MEMBERS)
+INSTANCE_PREFIXES: dict[str, str] = {"container": PREFIX, "vm": METAL_PREFIX, "firewall": firewall_lab.PREFIX}
+EVERY_HOST: tuple[LabHost, ...] = HOSTS + METAL_HOSTS + FIREWALL_HOSTS
 # the peers' groups, children of PEERS_GROUP (itself a child of `lab`, beside the service groups)
 # not the hosts' names: Ansible warns when a group and a host share one
 PEER_GROUPS: tuple[str, ...] = ("clients", "outside_mx")
@@ -137,13 +145,15 @@ DRILL_RTO_SECONDS = 3.0
 DRILL_RPO_MESSAGES = 0
 
 
-def select(names: list[str] | None = None, *, metal: bool = False, containers: bool = True) -> tuple[LabHost, ...]:
+def select(names: list[str] | None = None, *, metal: bool = False, containers: bool = True,
+           firewall: bool = False) -> tuple[LabHost, ...]:
     """The hosts named, in table order; when ``names`` is empty or None: the containers (unless
-    ``containers`` is false) and, with ``metal``, the metal hosts. A metal host may be named without
-    ``metal``."""
-    every = HOSTS + METAL_HOSTS
+    ``containers`` is false), with ``metal`` the metal hosts, with ``firewall`` the firewall pair. A metal
+    or firewall host may be named without its flag."""
+    every = EVERY_HOST
     if not names:
-        return (HOSTS if containers else ()) + (METAL_HOSTS if metal else ())
+        return ((HOSTS if containers else ()) + (METAL_HOSTS if metal else ())
+                + (FIREWALL_HOSTS if firewall else ()))
     known = {h.name for h in every}
     unknown = [n for n in names if n not in known]
     if unknown:

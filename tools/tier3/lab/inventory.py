@@ -8,7 +8,8 @@ the mail service (``tier3_mail``, ``tier3_drill``) in mail.yml, its authoritativ
 dns.yml, and their secrets, given to ``render``
 (``tier3.lab.secrets``), in secrets.yml, written mode 0600. The containers' topology is imaginary,
 and every generated file says so; the metal hosts (group ``metal``, ``tier3.lab.metal_inventory``)
-declare what their VMs really have: NICs on two switches, disks, a LUN on two HBAs, a BMC.
+declare what their VMs really have: NICs on two switches, disks, a LUN on two HBAs, a BMC; the firewall
+pair (group ``firewall``, ``tier3.lab.firewall_inventory``) its Netmiko connections, the pair and its policy.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Final
 
 import yaml
 
-from tier3.lab import metal_inventory
+from tier3.lab import firewall_inventory, metal_inventory
 from tier3.lab.hosts import (
     ALERT_SINK_PORT,
     DKIM_SELECTOR,
@@ -105,22 +106,30 @@ def _dump(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
 
 
-def hosts_yml(hosts: Iterable[LabHost], state: Path | None = None) -> str:
+def _reach(host: LabHost, state: Path | None, firewall_state: Path | None) -> dict[str, Any]:
+    if metal_inventory.is_metal(host):
+        return metal_inventory.connection(host, state)
+    if firewall_inventory.is_firewall(host):
+        return firewall_inventory.connection(host, firewall_state)
+    return {"ansible_host": host.container}
+
+
+def hosts_yml(hosts: Iterable[LabHost], state: Path | None = None, firewall_state: Path | None = None) -> str:
     members = list(hosts)
     groups: dict[str, dict[str, Any]] = {group: {} for group in SERVICE_GROUPS}
     if any(metal_inventory.is_metal(h) for h in members):
         groups[METAL_GROUP] = {}
     peers: dict[str, dict[str, Any]] = {group: {} for group in PEER_GROUPS}
     for host in members:
-        reach = metal_inventory.connection(host, state) if metal_inventory.is_metal(host) else {
-            "ansible_host": host.container}
+        reach = _reach(host, state, firewall_state)
         for group in host.groups:
             (groups if group in groups else peers)[group].setdefault("hosts", {})[host.name] = reach
     body = _dump({"all": {"children": {"lab": {"children": {**groups, PEERS_GROUP: {"children": peers}}}}}})
     metal_note = (f"# {METAL_GROUP}: QEMU VMs `tier3-metal-<name>`, reached over SSH on 127.0.0.1 with the lab's key.\n"
                   if METAL_GROUP in groups else "")
+    firewall_note = firewall_inventory.HOSTS_NOTE if any(firewall_inventory.is_firewall(h) for h in members) else ""
     return (HEADER + "# Each host is a systemd container `tier3-lab-<name>`, reached with `podman exec`.\n"
-            + metal_note
+            + metal_note + firewall_note
             + f"# {PEERS_GROUP}: containers that are no service host (a mail client, an outside MX); no topology.\n"
             + body)
 
@@ -282,24 +291,27 @@ def archive(hosts: Iterable[LabHost], recipient: str) -> dict[str, Any]:
 SECRETS_NOTE = """\
 # The lab's secrets, made once by `tier3 lab up` and kept from one `up` to the next (mode 0600):
 # the mail users' passwords, the doveadm replication password, the DKIM key of selector {selector},
-# the DNS servers' TSIG key, the password of the metal hosts' BMC emulators, the key of their LUKS volumes.
-# The BMC password is ansible-vault encrypted (vault id lab; the password in .cache/lab/vault-password,
-# which tools/lab-vault-password serves to ANSIBLE_VAULT_PASSWORD_FILE); the others are plain text, for
-# the lab only: a real inventory keeps every one of them in the vault.
+# the DNS servers' TSIG key, the password of the metal hosts' BMC emulators, the key of their LUKS volumes,
+# the passphrase of the firewall pair's SSH client key.
+# The BMC password and the firewall key's passphrase are ansible-vault encrypted (vault id lab; the password
+# in .cache/lab/vault-password, which tools/lab-vault-password serves to ANSIBLE_VAULT_PASSWORD_FILE); the
+# others are plain text, for the lab only: a real inventory keeps every one of them in the vault.
 """
 PRIVATE: Final = frozenset({SECRETS_FILE})  # files written mode 0600
 PRIVATE_MODE: Final = 0o600
 
 
 def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir: Path,
-           metal_state: Path | None = None, archive_recipient: str = "") -> dict[str, str]:
+           metal_state: Path | None = None, archive_recipient: str = "",
+           firewall_state: Path | None = None) -> dict[str, str]:
     """Every file of inventory/lab (relative path -> text); ``secrets`` from ``tier3.lab.secrets``,
     ``pki_ca_dir`` the lab CA's directory on the controller (absolute), ``metal_state`` the metal lab's
-    state directory (its SSH key, known_hosts and BMC CA; default ``tier3.lab.metal.state_dir()``)."""
+    state directory (its SSH key, known_hosts and BMC CA; default ``tier3.lab.metal.state_dir()``),
+    ``firewall_state`` the firewall pair's (its client key; default ``tier3.lab.firewall.state_dir()``)."""
     members = list(hosts)
     settings = {**ALL_MAIN, "pki_mode": "internal_ca", "pki_ca_dir": str(pki_ca_dir)}
     files = {
-        "hosts.yml": hosts_yml(members, metal_state),
+        "hosts.yml": hosts_yml(members, metal_state, firewall_state),
         "group_vars/all/main.yml": HEADER + "# Connection and lab-only settings for every lab host.\n"
         + _dump(settings),
         "group_vars/all/topology.yml": HEADER + IMAGINARY
@@ -314,12 +326,16 @@ def render(hosts: Iterable[LabHost] = HOSTS, *, secrets: LabSecrets, pki_ca_dir:
         "group_vars/all/archive.yml": HEADER + "# The lab's mail archive (docs/archive.md): archive1 and archive2, "
         "each encrypting to the lab reader's\n# public key; its identity is in .cache/lab/archive-identity.txt, "
         "never in the inventory.\n" + _dump(archive(members, archive_recipient)),
+        "group_vars/all/firewall.yml": HEADER + "# The lab's firewall pair (docs/lab.md, \"The firewall pair\"): fw1 "
+        "and fw2, network namespaces on this\n# machine that Netmiko drives over SSH, and the policy they enforce.\n"
+        + _dump(firewall_inventory.group_vars(members)),
         SECRETS_FILE: HEADER + SECRETS_NOTE.format(selector=DKIM_SELECTOR)
         + _dump({name: secrets.sealed.get(name, secrets[name]) for name in NAMES}),
     }
     for host in members:
         where = f"rack {host.rack} is imaginary" if host.is_service_host else "a lab peer, not a service host"
         about = (metal_inventory.header(host, metal_state) if metal_inventory.is_metal(host)
+                 else firewall_inventory.header(host) if firewall_inventory.is_firewall(host)
                  else f"# {host.name}: container {host.container}, {host.address}; {where}.\n")
         files[f"host_vars/{host.name}.yml"] = HEADER + about + _dump(host_vars(host, metal_state))
     return files

@@ -1,6 +1,6 @@
 """The lab's secrets: a password per mail user, the doveadm replication password, the DKIM key, the
-TSIG key of the DNS servers' zone transfers, the password of the metal hosts' BMC emulators and the key of
-their LUKS2 volumes.
+TSIG key of the DNS servers' zone transfers, the password of the metal hosts' BMC emulators, the key of
+their LUKS2 volumes and the passphrase of the firewall pair's SSH client key.
 
 Made once (``secrets.token_urlsafe``, a 2048-bit RSA key from ``cryptography``, 32 random bytes in
 base64 for HMAC-SHA256) and kept in
@@ -9,12 +9,12 @@ renders the inventory (``load_or_create``), so they stay the same from one ``up`
 only those that are missing; ``tier3 lab down`` removes them with the inventory. mail.yml refers to them
 by name (``"{{ vault_tier3_mail_alice }}"``), as a production inventory refers to its vault.
 
-The BMC password (``VAULTED``) is an ansible-vault value (``!vault``, vault id ``lab``), as an operator
-keeps it: T3-SEC-001 follows the reference and finds it vaulted. The lab's vault password is made once
-in ``.cache/lab/vault-password`` (mode 0600, beside the lab CA, never in the inventory), and
-ansible.cfg's ``vault_password_file`` (tools/lab-vault-password) hands it to Ansible. A sealed value
-is kept as written while it still decrypts to the same secret, so a second ``up`` changes nothing.
-The other secrets are plain text, for the lab only.
+The BMC password and the firewall key's passphrase (``VAULTED``) are ansible-vault values (``!vault``,
+vault id ``lab``), as an operator keeps them: T3-SEC-001 follows the reference and finds them vaulted.
+The lab's vault password is made once in ``.cache/lab/vault-password`` (mode 0600, beside the lab CA,
+never in the inventory), and ansible.cfg's ``vault_password_file`` (tools/lab-vault-password) hands it
+to Ansible. A sealed value is kept as written while it still decrypts to the same secret, so a second
+``up`` changes nothing. The other secrets are plain text, for the lab only.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ REPLICATION_VAR: Final = "vault_tier3_mail_replication"
 TSIG_VAR: Final = "vault_tier3_dns_tsig"
 BMC_PASSWORD_VAR: Final = "vault_tier3_bmc_password"  # the metal hosts' BMC emulators (tier3.lab.bmc)
 LUKS_KEY_VAR: Final = "vault_tier3_luks_key"  # the metal hosts' LUKS2 volumes (roles/luks luks_keys)
+FW_KEY_PASSPHRASE_VAR: Final = "vault_tier3_fw_key_passphrase"  # the firewall pair's client key (tier3.lab.firewall)
 TSIG_KEY_BYTES: Final = 32  # HMAC-SHA256: a key as long as the hash (RFC 2104 2)
 
 
@@ -57,12 +58,12 @@ def dkim_var(selector: str) -> str:
 
 DKIM_VAR: Final = dkim_var(DKIM_SELECTOR)
 NAMES: Final[tuple[str, ...]] = (*(password_var(u) for u in MAIL_USERS), REPLICATION_VAR, DKIM_VAR, TSIG_VAR,
-                                  BMC_PASSWORD_VAR, LUKS_KEY_VAR)
+                                  BMC_PASSWORD_VAR, LUKS_KEY_VAR, FW_KEY_PASSPHRASE_VAR)
 
 
 VAULT_ID: Final = "lab"
 VAULT_PASSWORD_FILE: Final = "vault-password"  # in the lab's cache directory (.cache/lab)
-VAULTED: Final = frozenset({BMC_PASSWORD_VAR})  # kept as !vault values
+VAULTED: Final = frozenset({BMC_PASSWORD_VAR, FW_KEY_PASSPHRASE_VAR})  # kept as !vault values
 
 
 class Sealed(str):

@@ -9,7 +9,8 @@ Inventory variables (see docs/inventory.md):
 - ``tier3_host``    per host: site, rack, BMC, power supplies, bonds, RAID, multipath LUNs, encrypted
                     volumes, capacity
 - ``tier3_vips``    virtual IPs with VRRP router id, network and member priorities
-- ``tier3_firewall_pairs``  firewall HA pairs: members and platform
+- ``tier3_firewall_pairs``  firewall HA pairs: members, platform, the policy they enforce
+- ``tier3_firewall_policies``  vendor-neutral firewall policies (``tier3.model.firewall``)
 - ``tier3_load``    declared peak load per service group (for N+1 capacity)
 - ``tier3_mail``, ``tier3_drill``  the mail service and the drills' targets (``tier3.model.mail``)
 - ``tier3_dns``     the authoritative DNS servers' settings (``tier3.model.dns``)
@@ -23,6 +24,7 @@ from typing import Any
 
 from tier3.model.dns import DnsConfig
 from tier3.model.finding import Location
+from tier3.model.firewall import FirewallPolicy, PairPolicy
 from tier3.model.mail import DrillTargets, MailConfig
 from tier3.model.policy import Policy
 
@@ -233,6 +235,7 @@ class FirewallPair:
     platform: str
     members: tuple[str, ...] = ()
     location: Location = NOWHERE
+    settings: PairPolicy | None = None  # the policy it enforces, its management path and HA link (tier3 fw)
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,7 @@ class Topology:
     hosts: tuple[Host, ...] = ()
     vips: tuple[Vip, ...] = ()
     firewall_pairs: tuple[FirewallPair, ...] = ()
+    firewall_policies: tuple[FirewallPolicy, ...] = ()  # tier3_firewall_policies (tier3.model.firewall)
     loads: tuple[ServiceLoad, ...] = ()
     source: str = ""  # the inventory path it was read from
     # where each inventory group is declared (file, key), for findings about a group; optional

@@ -44,6 +44,7 @@ class Category(enum.StrEnum):
     AVAILABILITY = "availability"  # what the declared design can promise: computed availability and RTO
     DNS = "dns"  # the mail domains' DNS: SPF within its lookups, DMARC enforcing, servers in two sites
     ARCHIVE = "archive"  # the mail archive: chained log, signed heads, objects encrypted and immutable, retention
+    FIREWALL = "firewall"  # the policy firewall pairs enforce: any-any, shadowed, redundant rules, paths it must keep
 
 
 class Scope(enum.StrEnum):
@@ -67,6 +68,7 @@ PREFIXES: dict[Category, str] = {
     Category.AVAILABILITY: "AVL",
     Category.DNS: "DNS",
     Category.ARCHIVE: "ARC",
+    Category.FIREWALL: "FWL",
 }
 RULE_ID = re.compile(r"^T3-(?P<obs>OBS-)?(?P<prefix>[A-Z]{3})-(?P<number>\d{3})$")
 # "FRAMEWORK:control", e.g. ISO27001:A.8.14, NIST-800-53:PE-9(1), HIPAA:164.308(a)(7)(ii)(C)

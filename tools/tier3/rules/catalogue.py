@@ -16,7 +16,8 @@ SCOPE_TEXT = {
     Scope.DECLARED: (
         "Declared rules judge the inventory before anything is touched (`tier3 validate`, the "
         "`tier3_preflight` action). Each violation names its subject (a host, `host:object`, `group:`, "
-        "`vip:`, `firewall-pair:`, `site:` or `domain:`), the declared values read, the file and key, and the fix."
+        "`vip:`, `firewall-pair:`, `firewall-policy:`, `site:` or `domain:`), the declared values read, the file "
+        "and key, and the fix."
     ),
     Scope.OBSERVED: (
         "Observed rules judge what a host or a BMC reports (`tier3 inspect KIND SOURCE`, and the live "

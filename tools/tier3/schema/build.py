@@ -27,6 +27,7 @@ from tier3.model import (
     Vip,
     VipMember,
 )
+from tier3.model.firewall import SSH_PORT, HaLink, Management, PairPolicy
 from tier3.model.topology import EncryptedVolume
 
 
@@ -153,7 +154,18 @@ def vip(doc: dict[str, Any], file: str, key: str) -> Vip:
 
 
 def firewall_pair(doc: dict[str, Any], file: str, key: str) -> FirewallPair:
-    return FirewallPair(doc["name"], doc["platform"], tuple(doc["members"]), Location(file, key))
+    settings = None
+    if "policy" in doc:
+        management = doc.get("management")
+        ha = doc.get("ha")
+        settings = PairPolicy(
+            doc["policy"],
+            None if management is None else Management(management["zone"], tuple(management["networks"]),
+                                                       management.get("port", SSH_PORT)),
+            None if ha is None else HaLink(ha["zone"], tuple(ha["addresses"]), bool(ha.get("state_sync", False))),
+            Location(file, f"{key}.policy"),
+        )
+    return FirewallPair(doc["name"], doc["platform"], tuple(doc["members"]), Location(file, key), settings)
 
 
 def load(doc: dict[str, Any], file: str, key: str) -> ServiceLoad:

@@ -21,6 +21,7 @@ from tier3.schema import build, compiled
 from tier3.schema.availability import AVAILABILITY_VARS, check_availability, with_availability
 from tier3.schema.dns import DNS_VARS, build_dns, check_dns
 from tier3.schema.errors import InventorySchemaErrors
+from tier3.schema.firewall import build_policy, check_firewall
 from tier3.schema.inventory import Group, HostEntry, Layer, RawInventory, Sourced, lookup, read_inventory
 from tier3.schema.mail import MAIL_VARS, build_drill, build_mail, check_mail
 from tier3.schema.monitoring import MONITORING_VARS, check_monitoring
@@ -38,6 +39,7 @@ TOPOLOGY_VARS: Final = {
     "tier3_sites": "site",
     "tier3_vips": "vip",
     "tier3_firewall_pairs": "firewall_pair",
+    "tier3_firewall_policies": "firewall_policy",
     "tier3_load": "load",
 }
 # variables every host must see alike: set for all (group_vars/all), never for a group or a host
@@ -150,7 +152,7 @@ def _load(path: str | Path, more: tuple[Path, ...]) -> LoadedInventory:
     if errors:
         raise InventorySchemaErrors(shown, errors)
     errors = [*check_references(topology, raw), *check_mail(topology), *check_dns(topology),
-              *check_availability(topology), *check_monitoring(globals_, vault_reference)]
+              *check_availability(topology), *check_monitoring(globals_, vault_reference), *check_firewall(topology)]
     if errors:
         raise InventorySchemaErrors(shown, errors)
     return LoadedInventory(topology, tuple(raw.notes))
@@ -179,6 +181,7 @@ def _build(
         ),
         vips=tuple(build.vip(*a) for a in items("tier3_vips")),
         firewall_pairs=tuple(build.firewall_pair(*a) for a in items("tier3_firewall_pairs")),
+        firewall_policies=tuple(build_policy(*a) for a in items("tier3_firewall_policies")),
         loads=tuple(build.load(*a) for a in items("tier3_load")),
         source=shown,
         policy=policy,
