@@ -96,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         metal = (len(gone.vms), len(gone.switches), len(gone.emulators))
         out.print("lab down: removed {} containers, {} networks, {} volumes, {} images".format(*what)
                   + (", {} VMs, {} switches, {} emulators".format(*metal) if any(metal) else "")
+                  + (f", the firewall pair ({len(gone.namespaces)} namespaces, {len(gone.processes)} processes)"
+                     if gone.namespaces or gone.processes else "")
                   + (", inventory/lab" if gone.inventory_removed else "")
                   + ("; inventory/lab written without them" if gone.inventory_rewritten else "")
                   + (", .cache/lab" if gone.cache_removed else ""), markup=False)

@@ -120,6 +120,8 @@ class DownResult:
     vms: list[str] = field(default_factory=list)
     switches: list[str] = field(default_factory=list)
     emulators: list[str] = field(default_factory=list)
+    namespaces: list[str] = field(default_factory=list)  # the firewall pair's
+    processes: list[str] = field(default_factory=list)
 
 
 def _is_generated(directory: Path) -> bool:
@@ -150,6 +152,8 @@ def down(inventory_dir: Path | None = None, purge: bool = False, steps: Steps | 
         gone.vms += removed.vms
         gone.switches += removed.switches
         gone.emulators += removed.emulators
+        gone.namespaces += removed.namespaces
+        gone.processes += removed.processes
     target = inventory_dir or find_inventory_dir()
     if only:
         left = tuple(row.host for row in status(tuple(h for h in EVERY_HOST if h.backend in BACKENDS))

@@ -36,6 +36,8 @@ class Removed:
     vms: list[str] = field(default_factory=list)  # host names
     switches: list[str] = field(default_factory=list)  # network namespaces
     emulators: list[str] = field(default_factory=list)  # BMC emulators and switch daemons
+    namespaces: list[str] = field(default_factory=list)  # the firewall pair's network namespaces
+    processes: list[str] = field(default_factory=list)  # the firewall pair's sshd, keepalived, listeners
 
 
 @dataclass(frozen=True)

@@ -240,15 +240,15 @@ class FirewallBackend:
         state = self.state
         for fw in MEMBERS:
             if firewall_hooks.stop_ssh(fw.name, state):
-                gone.emulators.append(f"sshd {fw.name}")
+                gone.processes.append(f"sshd {fw.name}")
         for namespace in namespaces():
             if firewall_hooks.kill_all(firewall_hooks.pids_in(namespace)):
-                gone.emulators.append(f"processes in {namespace}")
+                gone.processes.append(f"processes in {namespace}")
             procs.wait_until(_emptied(namespace), 5.0, interval=0.05)
             _ip("netns", "delete", namespace, check=False)
-            gone.switches.append(namespace)
-        if gone.switches:
-            steps.say(f"✓ removed {', '.join([*gone.switches, *gone.emulators])}")
+            gone.namespaces.append(namespace)
+        if gone.namespaces or gone.processes:
+            steps.say(f"✓ removed {', '.join([*gone.namespaces, *gone.processes])}")
         if state.exists():
             shutil.rmtree(state)
         return gone
