@@ -138,6 +138,10 @@ CHECKS: list[tuple[str, Callable[[Doc], None], str]] = [
     ("a pair naming an unknown policy", _pair(policy="lab-edge"),
      f"{PAIR}.policy: pair edge1 enforces policy 'lab-edge', which is not declared (fix: declare it under "
      "tier3_firewall_policies, or name one that is (edge))"),
+    ("management and ha without a policy", lambda d: d["tier3_firewall_pairs"][0].pop("policy"),
+     f"{PAIR}.policy: pair edge1 declares its management path or HA link but names no policy, so nothing would "
+     "check or push them (fix: name the policy it enforces (policy: NAME of tier3_firewall_policies), or drop "
+     "management and ha)"),
     ("a management zone not in the policy", _pair(management={"zone": "oob", "networks": ["10.89.40.0/24"]}),
      f"{PAIR}.management.zone: pair edge1: management zone 'oob' is not a zone of policy edge (fix: use one of "
      "inside, mgmt, outside, sync)"),

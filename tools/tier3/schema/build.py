@@ -155,11 +155,11 @@ def vip(doc: dict[str, Any], file: str, key: str) -> Vip:
 
 def firewall_pair(doc: dict[str, Any], file: str, key: str) -> FirewallPair:
     settings = None
-    if "policy" in doc:
+    if any(part in doc for part in ("policy", "management", "ha")):  # without a policy: refused by check_firewall
         management = doc.get("management")
         ha = doc.get("ha")
         settings = PairPolicy(
-            doc["policy"],
+            doc.get("policy", ""),
             None if management is None else Management(management["zone"], tuple(management["networks"]),
                                                        management.get("port", SSH_PORT)),
             None if ha is None else HaLink(ha["zone"], tuple(ha["addresses"]), bool(ha.get("state_sync", False))),

@@ -191,6 +191,12 @@ def check_firewall(topology: Topology) -> list[InventoryError]:
         settings = pair.settings
         if settings is None:
             continue
+        if not settings.policy:
+            errors.append(_error(settings.location, f"pair {pair.name} declares its management path or HA link "
+                                 "but names no policy, so nothing would check or push them",
+                                 "name the policy it enforces (policy: NAME of tier3_firewall_policies), or drop "
+                                 "management and ha"))
+            continue
         enforced = policies.get(settings.policy)
         if enforced is None:
             errors.append(_error(settings.location, f"pair {pair.name} enforces policy {settings.policy!r}, which is "
