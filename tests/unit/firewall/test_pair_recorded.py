@@ -74,7 +74,9 @@ class Peer:
         extra = dict(PLATFORMS[self.platform].extra)
         out = []
         for index, name in enumerate(("fw1", "fw2")):
-            params = netmiko_params(self.driver.device_type, self.served[index], **extra)
+            # a lost session surfaces as Netmiko's read timeout: 4 s, not the default 10-120 s (the peer answers
+            # at once)
+            params = netmiko_params(self.driver.device_type, self.served[index], read_timeout_override=4, **extra)
             params.pop("device_type")
             out.append(Member(name, params))
         return tuple(out)

@@ -104,7 +104,7 @@ class _Run:
     def close(self) -> None:
         for conn in self.sessions.values():
             with suppress(Exception):
-                conn.disconnect()
+                self.driver.close(conn)
         self.sessions.clear()
 
     def call(self, member: str, what: str, action: Callable[[BaseConnection], Any]) -> Any:

@@ -55,6 +55,10 @@ class Driver(ABC):
         the two; the identity where the renderer already writes the read-back form."""
         return text
 
+    def close(self, conn: BaseConnection) -> None:
+        """End the session (Netmiko's own logout, unless the platform knows a quicker one)."""
+        conn.disconnect()
+
     @abstractmethod
     def ha_state(self, conn: BaseConnection) -> HaState:
         """This member's HA role, read with the platform's own status command."""

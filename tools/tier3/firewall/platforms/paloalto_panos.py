@@ -101,6 +101,12 @@ class PaloAltoPanos(Driver):
         del saved, revert_seconds  # no device-side timer: the workflow's rollback is the revert
         self._load(conn, replace_lines(intended))
 
+    def close(self, conn: BaseConnection) -> None:
+        """Log out from operational mode, where every step of this driver leaves the session: Netmiko's logout
+        first checks the mode by waiting for the channel to fall silent."""
+        conn.write_channel("exit" + conn.RETURN)
+        conn.paramiko_cleanup()
+
     def confirm(self, conn: BaseConnection) -> None:
         """Nothing to do: the commit made it permanent and config sync copied it to the peer."""
         del conn
@@ -109,7 +115,8 @@ class PaloAltoPanos(Driver):
         self._load(conn, replace_lines(saved))
 
     def _load(self, conn: BaseConnection, lines: list[str]) -> None:
-        output = conn.send_config_set(lines, exit_config_mode=False)
+        _configure(conn)
+        output = conn.send_config_set(lines, enter_config_mode=False, exit_config_mode=False)
         refused = rejected(output, lines)
         if refused is not None:
             self._discard(conn)
@@ -118,9 +125,21 @@ class PaloAltoPanos(Driver):
         if COMMITTED not in output.lower():
             self._discard(conn)
             raise DeviceError("commit", commit_error(output))
-        conn.exit_config_mode()
+        _leave(conn)
 
     def _discard(self, conn: BaseConnection) -> None:
         """The candidate back to the running configuration (it outlives the session on PAN-OS)."""
         show(conn, REVERT_CANDIDATE, expect_string=r"#\s*$")
-        conn.exit_config_mode()
+        _leave(conn)
+
+
+# Netmiko's own config_mode/exit_config_mode check the mode by waiting for the channel to fall silent (about 2 s
+# each on PAN-OS, four times a push); these wait for the prompt of the mode instead.
+def _configure(conn: BaseConnection) -> None:
+    conn.write_channel("configure" + conn.RETURN)
+    conn.read_until_pattern(pattern=r"#\s*$")
+
+
+def _leave(conn: BaseConnection) -> None:
+    conn.write_channel("exit" + conn.RETURN)
+    conn.read_until_pattern(pattern=r">\s*$")
