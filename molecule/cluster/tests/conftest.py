@@ -40,6 +40,13 @@ class Lab:
         mail: dict[str, Any] = self.all_vars["tier3_mail"]
         return mail
 
+    @property
+    def service_hosts(self) -> list[str]:
+        """The hosts with a topology that run as containers: every host with a ``tier3_host`` but the firewall
+        pairs' members (network namespaces that Netmiko drives: no node exporter, no podman exec)."""
+        firewalls = {m for pair in self.all_vars.get("tier3_firewall_pairs", []) for m in pair["members"]}
+        return [h for h, v in self.host_vars.items() if v.get("tier3_host") and h not in firewalls]
+
     def vip(self, service: str) -> str:
         """The address of the VIP that fronts ``service`` (smtp, submission, imap, imaps, lmtp)."""
         for vip in self.all_vars["tier3_vips"]:

@@ -46,7 +46,7 @@ def get_json(url: str) -> Any:
 
 
 def servers(lab: Lab) -> list[str]:
-    return [h for h, v in lab.host_vars.items() if v.get("tier3_host") and h.startswith("mon")]
+    return [h for h in lab.service_hosts if h.startswith("mon")]
 
 
 def prometheus(lab: Lab) -> str:
@@ -89,7 +89,7 @@ def test_prometheus_scrapes_every_target_and_alertmanager_is_one_cluster(lab: La
     jobs = {t["labels"]["job"] for t in targets}
     assert {"node", "haproxy", "dovecot", "prometheus", "alertmanager"} <= jobs
     scraped = {t["labels"]["instance"] for t in targets if t["labels"]["job"] == "node"}
-    assert scraped == {h for h, v in lab.host_vars.items() if v.get("tier3_host")}
+    assert scraped == set(lab.service_hosts)
     for host in servers(lab):
         status = get_json(f"{alertmanager(lab, host)}/api/v2/status")
         assert len(status["cluster"]["peers"]) == len(servers(lab)), status["cluster"]

@@ -64,7 +64,7 @@ def test_the_healthy_lab_passes_with_every_evidence_item_hashed(lab: Lab, tmp_pa
     # the lab's two Knot servers asked for every record of the mail domain (docs/check.md)
     assert {f"T3-OBS-DNS-00{n}" for n in range(1, 8)} <= ran
     # each service host's findings for Prometheus (roles/monitoring_agent's textfile collector)
-    for host in (h for h, v in lab.host_vars.items() if v.get("tier3_host")):
+    for host in lab.service_hosts:
         exported = podman_exec(host, "cat", "/var/lib/prometheus/node-exporter/tier3_findings.prom").stdout
         assert "tier3_check_timestamp_seconds " in exported, host
     for line in ("✓ mx1: postqueue; 1 item(s) read, 0 finding(s)", "✓ lb2: vip-holders; 1 item(s) read"):
