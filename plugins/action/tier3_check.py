@@ -258,7 +258,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
             raise Tier3Error("ca_file", "", f"{ca_file}: no such file",
                              hint="the CA certificate (PEM) on the controller")
         plan = self._dns_plan(task_vars) if bool(args.get("dns", True)) and topology.dns is not None else None
-        site_findings, _ = judge_site(topology, checks, probe=probe, ca_file=ca_file,
+        site_findings, site_facts = judge_site(topology, checks, probe=probe, ca_file=ca_file,
                                       timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope)
         report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
                               dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts,
@@ -273,6 +273,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                    f"{len(errors)} host or item(s) not judged")
         out: dict[str, Any] = {"changed": False, "summary": summary, "report_files": written,
                                "findings": [f.to_dict() for f in report.findings],
+                               "checks": [c.rule_id for c in report.all_checks()], "facts": site_facts,
                                "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in [*stop, *errors]})}
         if stop or errors:
             out["failed"] = True

@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tier3.model import Finding, Status, Topology
+from tier3.errors import InventoryError
+from tier3.model import Finding, Location, Status, Topology
+from tier3.model.waiver import Waiver
 from tier3.report import Check, InventorySize, Report, build_report, format_text, summary_line
+from tier3.schema.errors import InventorySchemaErrors
 from tier3.schema.sources import load_sources
 
 __all__ = ["Validation", "failed", "format_text", "summary", "validate"]
@@ -54,11 +57,20 @@ def validate(path: str | Path | Sequence[str | Path]) -> Validation:
     Raises ``InventoryError`` (``InventorySchemaErrors`` for many) on bad input; the rules run only
     once the inventory is good.
     """
-    from tier3.rules import evaluate, select  # noqa: PLC0415  (the rules load only once the inventory is good)
+    from tier3.rules import REGISTRY, evaluate, select  # noqa: PLC0415  (the rules load only once the inventory is good)
 
     loaded = load_sources([path] if isinstance(path, str | os.PathLike) else path)
+    unknown = [unknown_rule(w) for w in loaded.topology.waivers if w.rule_id not in REGISTRY]
+    if unknown:
+        raise InventorySchemaErrors(loaded.topology.source, unknown)
     checks = tuple(Check(rule.id, rule.title, rule.severity) for rule in select())
     return Validation(loaded.topology, tuple(evaluate(loaded.topology)), loaded.notes, checks)
+
+
+def unknown_rule(waiver: Waiver) -> InventoryError:
+    where = waiver.location or Location("tier3_waivers", "")
+    return InventoryError(where.file, f"{where.key}.rule", f"no rule {waiver.rule_id} in the catalogue",
+                          hint="waive a rule tier3 rules lists, by its id and the finding's subject")
 
 
 def failed(findings: Sequence[Finding]) -> list[Finding]:

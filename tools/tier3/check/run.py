@@ -119,39 +119,50 @@ def _failure_message(event: Mapping[str, Any]) -> str | None:
     return str(errors[0] if errors else res.get("msg", "a task failed")).strip()
 
 
-def run_check(options: CheckOptions, say: Callable[[str], None]) -> CheckRun:
-    """Run playbooks/check.yml through ansible-runner; ``say`` gets one line per host as results arrive."""
+def run_playbook(playbook: Path, inventory: Sequence[str], limit: str, extra: Mapping[str, Any],
+                 on_event: Callable[[dict[str, Any]], None]) -> int:
+    """Run ``playbook`` of this checkout through ansible-runner in a private data directory (removed after),
+    every event handed to ``on_event``; ansible-playbook's exit code (3 when it gave none)."""
     try:
-        import ansible_runner  # noqa: PLC0415  (heavy; only this command needs it)
+        import ansible_runner  # noqa: PLC0415  (heavy; only the commands that run playbooks need it)
     except ImportError:
         raise Tier3Error("ansible-runner", "", "ansible-runner is not installed",
                          hint="pip install ansible-runner (make setup installs it)") from None
-    if not PLAYBOOK.is_file():
-        raise Tier3Error(str(PLAYBOOK), "", "the check playbook is not there",
-                         hint="run tier3 from a checkout or the installed collection (playbooks/check.yml)")
+    if not playbook.is_file():
+        raise Tier3Error(str(playbook), "", "the playbook is not there",
+                         hint=f"run tier3 from a checkout or the installed collection (playbooks/{playbook.name})")
+
+    def handler(event: dict[str, Any]) -> bool:
+        on_event(event)
+        return False  # nothing kept on disk beyond what runner needs
+
+    env = {"ANSIBLE_CONFIG": os.environ.get("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg")),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+           "ANSIBLE_NOCOLOR": "1"}
+    with tempfile.TemporaryDirectory(prefix=f"tier3-{playbook.stem}-") as private:
+        result = ansible_runner.run(
+            private_data_dir=private, playbook=str(playbook), inventory=list(inventory) or None,
+            limit=run_limit(limit), extravars=dict(extra), envvars=env, quiet=True,
+            event_handler=handler, project_dir=str(ROOT))
+    return int(result.rc if result.rc is not None else 3)
+
+
+def run_check(options: CheckOptions, say: Callable[[str], None]) -> CheckRun:
+    """Run playbooks/check.yml through ansible-runner; ``say`` gets one line per host as results arrive."""
     report_dir = Path(options.report_dir).resolve()
     json_report = report_dir / "check.json"
     json_report.unlink(missing_ok=True)  # a report left by an earlier run must never pass for this one's
     problems: list[str] = []
 
-    def on_event(event: dict[str, Any]) -> bool:
+    def on_event(event: dict[str, Any]) -> None:
         line = progress_line(event)
         if line:
             say(line)
         problem = _failure_message(event)
         if problem:
             problems.append(problem)
-        return False  # nothing kept on disk beyond what runner needs
 
-    env = {"ANSIBLE_CONFIG": os.environ.get("ANSIBLE_CONFIG", str(ROOT / "ansible.cfg")),
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "ANSIBLE_NOCOLOR": "1"}
-    with tempfile.TemporaryDirectory(prefix="tier3-check-") as private:
-        result = ansible_runner.run(
-            private_data_dir=private, playbook=str(PLAYBOOK), inventory=list(options.inventory) or None,
-            limit=run_limit(options.limit), extravars=extravars(options), envvars=env, quiet=True,
-            event_handler=on_event, project_dir=str(ROOT))
-    rc = int(result.rc if result.rc is not None else 3)
+    rc = run_playbook(PLAYBOOK, options.inventory, options.limit, extravars(options), on_event)
     if not json_report.is_file():
         said = tuple(dict.fromkeys(problems)) or (f"ansible-playbook exited {rc} before the site step ran",)
         return CheckRun(None, rc, said)

@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "availability": "tier3.cli.availability",
     "archive": "tier3.cli.archive",
     "fw": "tier3.cli.fw",
+    "audit": "tier3.cli.audit",
 }
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_PIPE = 130, 141  # 128 + SIGINT, 128 + SIGPIPE

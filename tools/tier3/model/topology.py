@@ -27,6 +27,7 @@ from tier3.model.finding import Location
 from tier3.model.firewall import FirewallPolicy, PairPolicy
 from tier3.model.mail import DrillTargets, MailConfig
 from tier3.model.policy import Policy
+from tier3.model.waiver import Waiver
 
 NOWHERE = Location("<unknown>")
 
@@ -308,6 +309,7 @@ class Topology:
     dns: DnsConfig | None = None  # tier3_dns, when declared
     reliability: Reliability = field(default_factory=Reliability)  # tier3_reliability (built-ins when absent)
     targets: tuple[Target, ...] = ()  # tier3_targets, per mail service
+    waivers: tuple[Waiver, ...] = ()  # tier3_waivers: accepted risks (tier3.model.waiver)
 
     def policy_for(self, host: str | None = None) -> Policy:
         """The policy in force for ``host`` (its own tier3_policy, else the inventory's); the

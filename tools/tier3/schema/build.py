@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from tier3.model import (
@@ -29,6 +30,7 @@ from tier3.model import (
 )
 from tier3.model.firewall import SSH_PORT, HaLink, Management, PairPolicy
 from tier3.model.topology import EncryptedVolume
+from tier3.model.waiver import Waiver
 
 
 def site(doc: dict[str, Any], file: str, key: str) -> Site:
@@ -171,3 +173,21 @@ def firewall_pair(doc: dict[str, Any], file: str, key: str) -> FirewallPair:
 def load(doc: dict[str, Any], file: str, key: str) -> ServiceLoad:
     return ServiceLoad(doc["group"], doc["load"], doc.get("unit", "units"), Location(file, key),
                        doc.get("site_loss_load"))
+
+
+def waiver(doc: dict[str, Any], file: str, key: str) -> Waiver:
+    """One schema-clean tier3_waivers entry; an ``expires`` that is no calendar date is the caller's error
+    (``tier3.schema.references``), here read as the last day there is, never as "no expiry"."""
+    return Waiver(doc["rule"], doc["subject"], doc["justification"], doc["owner"], waiver_date(doc["expires"]),
+                  Location(file, key), doc.get("ticket", ""))
+
+
+def waiver_date(value: Any) -> dt.date:
+    """``expires`` as a date: a YAML date, or ``YYYY-MM-DD``; ``date.min`` when it is no date at all (so an
+    unreadable expiry fails at once, never holds forever; the reference check names it)."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        return dt.date.min

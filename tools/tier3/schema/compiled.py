@@ -11,6 +11,7 @@ compile time; tests/unit/schema/test_compiled.py proves agreement with cerberus 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import numbers
 import re
@@ -47,6 +48,7 @@ TYPES: Final[Mapping[str, Callable[[Any], bool]]] = {
     "boolean": lambda v: type(v) is bool,
     "dict": lambda v: type(v) is dict or isinstance(v, Mapping),
     "list": lambda v: type(v) is list or (isinstance(v, Sequence) and not isinstance(v, str)),
+    "date": lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
 }
 _SIZED_TYPES: Final = (str, list, dict)
 

@@ -41,6 +41,7 @@ TOPOLOGY_VARS: Final = {
     "tier3_firewall_pairs": "firewall_pair",
     "tier3_firewall_policies": "firewall_policy",
     "tier3_load": "load",
+    "tier3_waivers": "waiver",
 }
 # variables every host must see alike: set for all (group_vars/all), never for a group or a host
 INVENTORY_WIDE_VARS: Final = frozenset({*TOPOLOGY_VARS, *MAIL_VARS, *DNS_VARS, *AVAILABILITY_VARS, *MONITORING_VARS,
@@ -183,6 +184,7 @@ def _build(
         firewall_pairs=tuple(build.firewall_pair(*a) for a in items("tier3_firewall_pairs")),
         firewall_policies=tuple(build_policy(*a) for a in items("tier3_firewall_policies")),
         loads=tuple(build.load(*a) for a in items("tier3_load")),
+        waivers=tuple(build.waiver(*a) for a in items("tier3_waivers")),
         source=shown,
         policy=policy,
         group_locations={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -30,8 +31,26 @@ def _unique(kind: str, items: Iterable[tuple[str, Location]], hint: str) -> list
     return out
 
 
-def check_references(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+def check_waivers(topology: Topology) -> list[InventoryError]:
+    """Each waiver's expiry a calendar date, and one waiver per (rule, subject): two would leave open which
+    justification and expiry hold. (Whether the rule exists is ``tier3.validate``'s: the rules are above this
+    layer.)"""
     out: list[InventoryError] = []
+    seen: dict[tuple[str, str], str] = {}
+    for w in topology.waivers:
+        where = w.location or Location("tier3_waivers", "")
+        if w.expires == dt.date.min:
+            out.append(InventoryError(where.file, f"{where.key}.expires", "is no calendar date",
+                                      hint="write the last day the waiver holds as YYYY-MM-DD (2027-01-31)"))
+        first = seen.setdefault((w.rule_id, w.subject), where.key)
+        if first != where.key:
+            out.append(InventoryError(where.file, where.key, f"waives {w.rule_id} on {w.subject} again ({first} does)",
+                                      hint="keep one waiver per rule and subject: merge the two"))
+    return out
+
+
+def check_references(topology: Topology, raw: RawInventory) -> list[InventoryError]:
+    out: list[InventoryError] = check_waivers(topology)
     sites = topology.sites
     rename = "names are unique per kind across the whole inventory; prefix them with the site or rack"
     out += _unique("site", ((s.name, s.location) for s in sites), rename)

@@ -15,7 +15,7 @@ import yaml
 
 HERE = Path(__file__).parent
 KINDS: Final = ("site", "host", "vip", "firewall_pair", "load", "mail", "drill", "dns", "reliability", "targets",
-                "monitoring", "archive", "firewall_policy")
+                "monitoring", "archive", "firewall_policy", "waiver")
 
 # cerberus.errors.BasicErrorHandler.messages for the codes our rules raise (a test holds them equal)
 MESSAGES: Final[Mapping[int, str]] = {
