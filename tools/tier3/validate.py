@@ -57,10 +57,10 @@ def validate(path: str | Path | Sequence[str | Path]) -> Validation:
     Raises ``InventoryError`` (``InventorySchemaErrors`` for many) on bad input; the rules run only
     once the inventory is good.
     """
-    from tier3.rules import REGISTRY, evaluate, select  # noqa: PLC0415  (the rules load only once the inventory is good)
+    from tier3.rules import RULES, evaluate, select  # noqa: PLC0415  (the rules load only once the inventory is good)
 
     loaded = load_sources([path] if isinstance(path, str | os.PathLike) else path)
-    unknown = [unknown_rule(w) for w in loaded.topology.waivers if w.rule_id not in REGISTRY]
+    unknown = [unknown_rule(w) for w in loaded.topology.waivers if w.rule_id not in RULES]
     if unknown:
         raise InventorySchemaErrors(loaded.topology.source, unknown)
     checks = tuple(Check(rule.id, rule.title, rule.severity) for rule in select())

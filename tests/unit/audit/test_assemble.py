@@ -10,7 +10,7 @@ from tier3.audit.assemble import Collected, apply_waivers, build, drill_summarie
 from tier3.audit.model import Area, Outcome, new_provenance
 from tier3.model import Finding, Location, Severity, Status
 from tier3.model.waiver import Waiver
-from tier3.rules import REGISTRY
+from tier3.rules import RULES
 from tier3.validate import validate
 
 DAY = dt.date(2026, 12, 1)
@@ -18,7 +18,7 @@ EXAMPLE = str(Path(__file__).resolve().parents[3] / "inventory" / "example")
 
 
 def _fail(rule_id: str, subject: str, status: Status = Status.FAIL) -> Finding:
-    rule = REGISTRY[rule_id]
+    rule = RULES[rule_id]
     return Finding(rule_id, rule.severity, status, subject, rule.title, message=f"{subject} is wrong",
                    controls=rule.controls, evidence={"host": subject, "evidence_items": [{"id": "cat x", "sha256": "ab"}]})
 
@@ -31,7 +31,7 @@ def _waiver(rule_id: str, subject: str, expires: dt.date) -> Waiver:
 def test_a_rule_without_evidence_is_not_evaluated_and_one_that_ran_passes() -> None:
     found = results(Collected((), frozenset({"T3-PWR-001"})), ["mx1"])
     by_rule = {r.rule_id: r for r in found}
-    assert set(by_rule) == set(REGISTRY)
+    assert set(by_rule) == set(RULES)
     assert by_rule["T3-PWR-001"].outcome is Outcome.PASS
     assert by_rule["T3-OBS-STO-001"].outcome is Outcome.NOT_EVALUATED
     assert "mdstat" in by_rule["T3-OBS-STO-001"].message
@@ -45,8 +45,8 @@ def test_each_failed_finding_is_a_result_with_its_area_host_controls_and_evidenc
     assert [(r.rule_id, r.subject, r.host) for r in failed] == [("T3-OBS-TLS-001", "mx1", "mx1"),
                                                                 ("T3-OBS-TLS-001", "mx2", "mx2")]
     assert failed[0].area is Area.TRANSIT
-    assert failed[0].controls == REGISTRY["T3-OBS-TLS-001"].controls
-    assert failed[0].rationale == REGISTRY["T3-OBS-TLS-001"].rationale
+    assert failed[0].controls == RULES["T3-OBS-TLS-001"].controls
+    assert failed[0].rationale == RULES["T3-OBS-TLS-001"].rationale
     assert [(e.id, e.sha256) for e in failed[0].evidence_refs] == [("cat x", "ab")]
     assert not any(r.rule_id == "T3-OBS-TLS-001" and r.outcome is Outcome.PASS for r in found)
     assert found[0].outcome is Outcome.FAIL  # worst first
@@ -107,5 +107,5 @@ def test_build_on_the_example_inventory_passes_its_declared_rules() -> None:
     declared = [r for r in report.results if r.scope == "declared"]
     assert declared and all(r.outcome is Outcome.PASS for r in declared)
     assert report.verdict is Outcome.PASS
-    assert report.counts["not evaluated"] == sum(1 for r in REGISTRY.values() if r.scope.value == "observed")
+    assert report.counts["not evaluated"] == sum(1 for r in RULES.values() if r.scope.value == "observed")
     assert {h.name for h in report.scope.hosts} == {h.name for h in checked.topology.hosts}

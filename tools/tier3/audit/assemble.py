@@ -1,6 +1,6 @@
 """From what an audit run collected to its report: every rule of the catalogue, judged or not, waivers applied.
 
-``results`` walks the whole catalogue (``tier3.rules.REGISTRY``) once. A rule with failed or errored
+``results`` walks the whole catalogue (``tier3.rules.RULES``) once. A rule with failed or errored
 findings gives one result per finding; a rule that ran and found nothing gives one ``pass`` (its pass
 findings, where it writes them, as a drill does, give one each); a rule that did not run, because no
 evidence of its kinds was collected, gives one ``not evaluated`` naming the kinds it needed. Findings
@@ -38,7 +38,7 @@ from tier3.audit.model import (
 )
 from tier3.model import Finding, Status, Topology
 from tier3.model.waiver import Waiver
-from tier3.rules import REGISTRY
+from tier3.rules import RULES
 from tier3.rules._registry import Category, Rule, Scope
 
 AREAS: dict[Category, Area] = {
@@ -116,7 +116,7 @@ def results(collected: Collected, hosts: Iterable[str]) -> tuple[Result, ...]:
     for f in collected.findings:
         by_rule.setdefault(f.rule_id, []).append(f)
     out: list[Result] = []
-    for rule in REGISTRY.values():
+    for rule in RULES.values():
         found = by_rule.pop(rule.id, [])
         if found:
             out.extend(_from_finding(f, rule, names) for f in found)

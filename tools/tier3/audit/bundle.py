@@ -69,14 +69,14 @@ def signing_key(path: Path) -> Any:
             out.write(pem)
         return key
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
         raise Tier3Error(str(path), "", f"not an unencrypted Ed25519 private key (PEM): {exc}",
                          hint="give --signing-key a PEM made by openssl genpkey -algorithm ed25519") from None
-    if not isinstance(key, Ed25519PrivateKey):
+    if not isinstance(loaded, Ed25519PrivateKey):
         raise Tier3Error(str(path), "", "the signing key is not Ed25519",
                          hint="openssl genpkey -algorithm ed25519 -out KEY")
-    return key
+    return loaded
 
 
 def public_pem(key: Any) -> bytes:

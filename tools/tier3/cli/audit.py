@@ -12,6 +12,7 @@ from typing import Any
 from tier3.archive.site import SiteOptions, site_policy, verify_site
 from tier3.audit.bundle import verify_bundle
 from tier3.check.run import ROOT, inventory_paths, progress_line, run_playbook
+from tier3.cli.archive import default_witness_dir
 from tier3.errors import Tier3Error
 from tier3.rules import RULES
 from tier3.rules.observed.archive import KIND as ARCHIVE_KIND
@@ -56,6 +57,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--drills-dir", default=Path("reports/drills"), type=Path, metavar="DIR",
                    help="the drills' reports; the last of each drill is judged (default reports/drills)")
     p.add_argument("--no-archive", action="store_true", help="do not verify the mail archive (tier3 archive verify)")
+    p.add_argument("--witness-dir", type=Path, default=default_witness_dir(), metavar="DIR",
+                   help="the archive heads kept from the last clean verification, as tier3 archive verify keeps "
+                        "them (default: %(default)s)")
     p.add_argument("--signing-key", type=Path, metavar="PEM",
                    help="the Ed25519 key that signs the manifest (default: ~/.config/tier3/audit-signing.key)")
     p.add_argument("--today", default="", metavar="YYYY-MM-DD", help="judge the waivers as on this day")
@@ -77,9 +81,10 @@ def _verify(args: argparse.Namespace) -> int:
     return 0 if checked.ok else 2
 
 
-def _archive(paths: tuple[str, ...], out_dir: Path) -> Path | None:
-    """``tier3 archive verify`` of the archive hosts, written as a report the audit adds; None without any."""
-    options = SiteOptions(paths, out_dir / "archive-witness", policy=site_policy(paths))
+def _archive(paths: tuple[str, ...], out_dir: Path, witness_dir: Path) -> Path:
+    """``tier3 archive verify`` of the archive hosts (the witnesses of ``witness_dir`` advanced as it advances
+    them), written as a report the audit adds."""
+    options = SiteOptions(paths, witness_dir, policy=site_policy(paths))
     _say("→ the mail archive: tier3 archive verify")
     verdict = verify_site(options, _say)
     ran = [r.id for r in RULES.values() if ARCHIVE_KIND in r.kinds and verdict.replicas] + [
@@ -109,9 +114,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = args.output_dir.resolve()
     extra = []
     if not args.no_archive and topology.group("archive"):
-        archived = _archive(paths, out_dir)
-        if archived is not None:
-            extra.append(str(archived))
+        extra.append(str(_archive(paths, out_dir, args.witness_dir)))
     command = "tier3 audit " + " ".join(shlex.quote(a) for a in sys.argv[2:])
     variables: dict[str, Any] = {"tier3_audit_dir": str(out_dir),
                                  "tier3_audit_drills_dir": str(args.drills_dir.resolve()),
