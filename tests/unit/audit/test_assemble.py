@@ -20,7 +20,8 @@ EXAMPLE = str(Path(__file__).resolve().parents[3] / "inventory" / "example")
 def _fail(rule_id: str, subject: str, status: Status = Status.FAIL) -> Finding:
     rule = RULES[rule_id]
     return Finding(rule_id, rule.severity, status, subject, rule.title, message=f"{subject} is wrong",
-                   controls=rule.controls, evidence={"host": subject, "evidence_items": [{"id": "cat x", "sha256": "ab"}]})
+                   controls=rule.controls,
+                   evidence={"host": subject, "evidence_items": [{"id": "cat x", "sha256": "ab"}]})
 
 
 def _waiver(rule_id: str, subject: str, expires: dt.date) -> Waiver:
@@ -55,7 +56,9 @@ def test_each_failed_finding_is_a_result_with_its_area_host_controls_and_evidenc
 def test_findings_of_no_rule_are_errors_in_the_input_area() -> None:
     lost = Finding("evidence", Severity.CRITICAL, Status.ERROR, "mon2", "host could not be read", message="unreachable")
     found = results(Collected((lost,), frozenset()), ["mon2"])
-    assert found[0].outcome is Outcome.ERROR and found[0].area is Area.INPUT and found[0].host == "mon2"
+    assert found[0].outcome is Outcome.ERROR
+    assert found[0].area is Area.INPUT
+    assert found[0].host == "mon2"
 
 
 def test_a_waiver_waives_exactly_its_rule_and_subject() -> None:
@@ -64,7 +67,8 @@ def test_a_waiver_waives_exactly_its_rule_and_subject() -> None:
     outcome = {(r.rule_id, r.subject): r.outcome for r in applied if r.rule_id == "T3-PWR-003"}
     assert outcome == {("T3-PWR-003", "mx1"): Outcome.WAIVED, ("T3-PWR-003", "mx2"): Outcome.FAIL}
     waived = next(r for r in applied if r.outcome is Outcome.WAIVED)
-    assert waived.waiver is not None and waived.waiver.justification.startswith("accepted")
+    assert waived.waiver is not None
+    assert waived.waiver.justification.startswith("accepted")
     assert notes == ()
 
 
@@ -72,7 +76,8 @@ def test_an_expired_waiver_is_one_failed_finding_that_says_so() -> None:
     found = results(Collected((_fail("T3-PWR-003", "mx1"),), frozenset()), ["mx1"])
     applied, _ = apply_waivers(found, [_waiver("T3-PWR-003", "mx1", DAY - dt.timedelta(days=1))], DAY)
     mine = [r for r in applied if r.rule_id == "T3-PWR-003"]
-    assert len(mine) == 1 and mine[0].outcome is Outcome.FAIL
+    assert len(mine) == 1
+    assert mine[0].outcome is Outcome.FAIL
     assert "expired on 2026-11-30" in mine[0].waiver_note
 
 
@@ -85,7 +90,9 @@ def test_a_waiver_holds_through_its_expiry_day() -> None:
 def test_a_waiver_naming_no_failed_finding_is_noted() -> None:
     found = results(Collected((), frozenset({"T3-PWR-003"})), ["mx1"])
     applied, notes = apply_waivers(found, [_waiver("T3-PWR-003", "mx9", DAY)], DAY)
-    assert notes and "names no failed finding" in notes[0] and "mx9" in notes[0]
+    assert notes
+    assert "names no failed finding" in notes[0]
+    assert "mx9" in notes[0]
     assert not any(r.outcome is Outcome.WAIVED for r in applied)
 
 
@@ -105,7 +112,8 @@ def test_build_on_the_example_inventory_passes_its_declared_rules() -> None:
                    collected=Collected(checked.findings, frozenset(c.rule_id for c in checked.checks)),
                    provenance=new_provenance([EXAMPLE]), frameworks=(), controls=(), today=DAY)
     declared = [r for r in report.results if r.scope == "declared"]
-    assert declared and all(r.outcome is Outcome.PASS for r in declared)
+    assert declared
+    assert all(r.outcome is Outcome.PASS for r in declared)
     assert report.verdict is Outcome.PASS
     assert report.counts["not evaluated"] == sum(1 for r in RULES.values() if r.scope.value == "observed")
     assert {h.name for h in report.scope.hosts} == {h.name for h in checked.topology.hosts}

@@ -15,6 +15,7 @@ from tier3.audit.bundle import (
     RawItem,
     items_from_records,
     json_item,
+    public_pem,
     signing_key,
     verify_bundle,
     write_bundle,
@@ -76,8 +77,6 @@ def test_another_key_does_not_verify(tmp_path: Path) -> None:
     bundle = _bundle(tmp_path)
     other = signing_key(tmp_path / "other.key")
     pub = tmp_path / "other.pub"
-    from tier3.audit.bundle import public_pem
-
     pub.write_bytes(public_pem(other))
     checked = verify_bundle(bundle, pub)
     assert [p for p in checked.problems if "signature does not verify" in p]

@@ -35,7 +35,8 @@ def test_waivers_are_read_with_their_date_and_place(tmp_path: Path) -> None:
     (w,) = checked.topology.waivers
     assert (w.rule_id, w.subject, w.owner, w.expires, w.ticket) == (
         "T3-PWR-003", "mx1", "ops-dc@example.test", dt.date(2027, 1, 31), "CHG-1042")
-    assert w.location is not None and w.location.key == "tier3_waivers[0]"
+    assert w.location is not None
+    assert w.location.key == "tier3_waivers[0]"
     assert w.location.file.endswith("waivers.yml")
 
 

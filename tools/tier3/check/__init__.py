@@ -5,7 +5,8 @@ returned) and the report. ``judge_host`` runs the kinds one host owes through th
 ``tier3.inspect`` (parse -> judge, the same code ``tier3 inspect`` runs on a saved file) and stamps
 every finding with the hash of the evidence item it rests on; ``judge_site`` adds what needs more
 than one host or the controller itself: who holds each VIP (``vip-holders`` over the ``ip -j addr``
-of every member), every service of every VIP probed from the controller (``tls-listener``), every
+of every member), every service of every VIP probed from the controller (``tls-listener``) and those
+that answered with TLS scanned with sslyze (``tls-scan``: every version and cipher suite), every
 record of every mail domain asked of every authoritative server (``dns-answers``, given a ``DnsPlan``
 of ``tier3.probe.dns_expected``; TLSA compared with the certificates the listener probe saw); and
 an ``error`` finding for a host that gave nothing (unreachable, or the module failed), which never
@@ -45,6 +46,7 @@ from tier3.rules import rules_for
 
 EVIDENCE_ERROR = "evidence"  # the rule_id of an ``error`` finding: a host's evidence could not be judged
 LISTENER_KIND = "tls-listener"
+SCAN_KIND = "tls-scan"
 DNS_KIND = "dns-answers"
 
 # VIP service -> (listener kind of tier3.probe, port, which tier3_mail name the certificate must carry).
@@ -61,6 +63,7 @@ SERVICE_LISTENERS: dict[str, tuple[str, int, str]] = {
 PROBE_TIMEOUT = 10.0
 
 Prober = Callable[[list[Listener], str | None, float], list[dict[str, Any]]]
+Scanner = Prober  # the same shape: listeners, CA file, timeout -> one record each
 DnsProber = Callable[[DnsPlan, float], list[dict[str, Any]]]
 
 
@@ -244,6 +247,40 @@ def vip_listeners(topology: Topology, scope: Collection[str] | None = None) -> l
     return out
 
 
+def scan_with_sslyze(listeners: list[Listener], ca_file: str | None, timeout: float) -> list[dict[str, Any]]:
+    """``tier3.probe.tls_scan.scan_listeners``, imported when a scan runs (sslyze doubles the import time)."""
+    from tier3.probe.tls_scan import scan_listeners  # noqa: PLC0415
+
+    return scan_listeners(listeners, ca_file, timeout)
+
+
+def scannable(listeners: Sequence[Listener], probed: Sequence[Mapping[str, Any]]) -> list[Listener]:
+    """The listeners worth a scan: those the probe saw answer and not refuse STARTTLS. A silent one or one
+    without STARTTLS is already a finding (T3-OBS-MAL-006, -TLS-006), and would only cost the scan its timeouts."""
+    return [x for x, record in zip(listeners, probed, strict=False)  # a prober answers in the listeners' order
+            if record.get("answered") and record.get("starttls_offered") is not False]
+
+
+def scan_gaps(records: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """An ``error`` finding per listener the probe saw answer but sslyze could not scan (whole or a version
+    of it): what was not measured is said, never a silent pass."""
+    out = []
+    for r in records:
+        host = f"[{r['address']}]" if ":" in str(r["address"]) else str(r["address"])
+        subject = f"{host}:{r['port']}"
+        failed = {v: s.get("detail", "") for v, s in (r.get("versions") or {}).items() if s.get("result") == "error"}
+        why = r.get("error") if not r.get("reachable") else "; ".join(f"{v}: {d}" for v, d in failed.items())
+        if why:
+            out.append(Finding(
+                rule_id=EVIDENCE_ERROR, severity=Severity.CRITICAL, status=Status.ERROR, subject=subject,
+                title="TLS scan could not be judged", message=f"{SCAN_KIND} of {subject}: {why}",
+                evidence={"kind": r.get("kind"), "scanner": r.get("scanner")},
+                location=Location("VIP listeners scanned from the controller"),
+                hint="the probe reached it: rerun tier3 check, and if it persists scan it by hand "
+                f"(tier3 inspect {SCAN_KIND} {r.get('kind')}://{subject})"))
+    return out
+
+
 def _judge_probed(kind: Kind, records: list[dict[str, Any]], source: str, how: str, topology: Topology,
                   ) -> tuple[list[Finding], dict[str, Any]]:
     options = InspectOptions(policy=topology.policy_for(None), topology=topology)
@@ -255,11 +292,13 @@ def _judge_probed(kind: Kind, records: list[dict[str, Any]], source: str, how: s
 
 
 def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = True, ca_file: str | None = None,
-               timeout: float = PROBE_TIMEOUT, prober: Prober = probe_listeners, dns: DnsPlan | None = None,
+               timeout: float = PROBE_TIMEOUT, prober: Prober = probe_listeners,
+               scanner: Scanner | None = scan_with_sslyze, dns: DnsPlan | None = None,
                dns_timeout: float = DNS_TIMEOUT, dns_prober: DnsProber = probe_dns,
                scope: Collection[str] | None = None) -> tuple[list[Finding], list[dict[str, Any]]]:
     """What needs more than one host: VIP holders over every member's ``ip -j addr``, (``probe``) each VIP
-    service probed from this machine, and (``dns``) every server of the plan asked every question, its
+    service probed from this machine and (``scanner``, None for none) those that answered scanned in one
+    sslyze run, and (``dns``) every server of the plan asked every question, its
     TLSA compared with the certificates served on port 25 of the listeners just probed. ``scope``, the
     hosts checked (a --limit), keeps the probes to the VIPs with a member among them and the DNS servers
     among them; None probes every one. Returns (findings, facts)."""
@@ -284,6 +323,13 @@ def judge_site(topology: Topology, hosts: Sequence[HostCheck], *, probe: bool = 
                                       "tier3 probe from the controller", topology)
         findings.extend(found)
         facts.append(report)
+        to_scan = scannable(listeners, probed) if scanner is not None else []
+        if scanner is not None and to_scan:
+            scanned = scanner(to_scan, ca_file, timeout)
+            found, report = _judge_probed(table[SCAN_KIND], scanned, "VIP listeners scanned from the controller",
+                                          "sslyze from the controller", topology)
+            findings.extend(found + scan_gaps(scanned))
+            facts.append(report)
     if dns is not None and dns.servers:
         records = with_served_certificates(dns_prober(dns, dns_timeout), served_certificates(probed))
         found, report = _judge_probed(table[DNS_KIND], records, "authoritative DNS servers from the controller",
@@ -299,24 +345,27 @@ def unanswered(host: str, why: str) -> Finding:
                           "reach the host (ansible HOST -m ping) and run tier3 check again")
 
 
-def checks_run(hosts: Sequence[HostCheck], probed: bool, dns_probed: bool = False) -> list[Check]:
-    """Every rule that judged something here, for the report's list of checks."""
+def checks_run(hosts: Sequence[HostCheck], probed: bool, dns_probed: bool = False,
+               scanned: bool | None = None) -> list[Check]:
+    """Every rule that judged something here, for the report's list of checks; ``scanned`` (the sslyze scan
+    of the probed listeners) is None for "as ``probed``", as ``judge_site`` scans whenever it probes."""
+    scan = probed if scanned is None else scanned
     kinds = ({k for h in hosts for k in h.kinds} | ({LISTENER_KIND} if probed else set())
-             | ({DNS_KIND} if dns_probed else set()))
+             | ({SCAN_KIND} if scan else set()) | ({DNS_KIND} if dns_probed else set()))
     return [Check(r.id, r.title, r.severity) for k in sorted(kinds) for r in rules_for(k)]
 
 
 def check_report(hosts: Sequence[HostCheck], site_findings: Sequence[Finding], *, source: str,
                  probed: bool, extra_findings: Sequence[Finding] = (), dns_probed: bool = False,
                  topology: Topology | None = None, checked: Sequence[str] = (),
-                 hardware_off: Collection[str] = ()) -> Report:
+                 hardware_off: Collection[str] = (), scanned: bool | None = None) -> Report:
     """The report of one ``tier3 check`` run: findings worst first, every evidence item with its hash,
     and (given the ``topology`` and the ``checked`` host names) each declared object of those hosts with
     its status (``tier3.check.declared``; ``hardware_off``: the hosts whose hardware is not looked for,
-    ``tier3_check_hardware: false``)."""
+    ``tier3_check_hardware: false``); ``scanned`` as ``checks_run``."""
     findings = once([f for h in hosts for f in h.findings] + list(site_findings) + list(extra_findings))
     report = build_report(findings, title="tier3 check: the live hosts against the rules and the inventory",
-                          source=source, checks=checks_run(hosts, probed, dns_probed))
+                          source=source, checks=checks_run(hosts, probed, dns_probed, scanned))
     kinds = {h.host: h.kinds for h in hosts}
     objects = [] if topology is None else declared_objects(topology, [(n, kinds.get(n, ())) for n in checked],
                                                            report.findings, hardware_off)

@@ -4,6 +4,7 @@ JSON pointer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -44,3 +45,14 @@ def field(doc: Mapping[str, Any], key: str, kinds: type | tuple[type, ...], sour
     if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
         raise ParseError(source, f"{where}/{key}", f"{key} has the wrong type ({type(value).__name__})")
     return value
+
+
+def iso_time(value: Any, source: str, where: str) -> float:
+    """An ISO 8601 time of a record (``2027-12-01T11:00:00Z``; no zone is UTC) as seconds since the epoch."""
+    if not isinstance(value, str):
+        raise ParseError(source, where, "expected an ISO 8601 time (2027-12-01T11:00:00Z)")
+    try:
+        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ParseError(source, where, f"not an ISO 8601 time: {value!r}") from None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.UTC)).timestamp()

@@ -21,13 +21,12 @@ Facts only: the rules of ``tier3.rules.observed.listener`` judge them.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tier3.errors import ParseError
-from tier3.parsers._records import field, records
+from tier3.parsers._records import field, iso_time, records
 
 WHAT = "tier3 TLS listener probe records (a JSON list of objects with address, port, kind, answered, ...)"
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
@@ -97,18 +96,6 @@ def _strings(doc: Mapping[str, Any], key: str, source: str, where: str) -> tuple
     return tuple(value)
 
 
-def _time(value: Any, source: str, where: str) -> float:
-    if not isinstance(value, str):
-        raise ParseError(source, where, "expected an ISO 8601 time (2027-12-01T11:00:00Z)")
-    try:
-        stamp = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ParseError(source, where, f"not an ISO 8601 time: {value!r}") from None
-    if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.UTC)
-    return stamp.timestamp()
-
-
 def _certificate(doc: Any, source: str, where: str) -> Certificate | None:
     if doc is None:
         return None
@@ -117,8 +104,8 @@ def _certificate(doc: Any, source: str, where: str) -> Certificate | None:
     return Certificate(
         subject=_get(doc, "subject", str, source, where), issuer=_get(doc, "issuer", str, source, where),
         dns_names=_strings(doc, "dns_names", source, where), ip_addresses=_strings(doc, "ip_addresses", source, where),
-        not_before=_time(doc.get("not_before"), source, f"{where}/not_before"),
-        not_after=_time(doc.get("not_after"), source, f"{where}/not_after"))
+        not_before=iso_time(doc.get("not_before"), source, f"{where}/not_before"),
+        not_after=iso_time(doc.get("not_after"), source, f"{where}/not_after"))
 
 
 def _versions(doc: Any, source: str, where: str) -> dict[str, VersionResult]:

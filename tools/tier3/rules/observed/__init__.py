@@ -18,6 +18,7 @@ from tier3.rules.observed import (  # noqa: F401  (register)
     multipath,
     power,
     power_declared,
+    tls_scan,
     topology_crypt,
     topology_network,
     topology_storage,
