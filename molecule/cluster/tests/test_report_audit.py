@@ -33,11 +33,12 @@ LAB = ROOT / "inventory" / "lab"
 WAIVERS = LAB / "group_vars" / "all" / "waivers.yml"
 SCHEMA = ROOT / "tools" / "tier3" / "audit" / "schema" / "audit-report-v1.json"
 STORE = "/var/lib/tier3-archive"
+DRILLS = ROOT / "reports" / "drills"  # where the side effect's drills wrote their reports (side_effect.yml)
 
 
 def audit(out: Path, *more: str) -> tuple[int, dict[str, Any], str]:
     proc = subprocess.run([str(TIER3), "audit", "-i", str(LAB), "-o", str(out), "--witness-dir",
-                           str(out.parent / "witness"), *more], capture_output=True,
+                           str(out.parent / "witness"), "--drills-dir", str(DRILLS), *more], capture_output=True,
                           text=True, timeout=600, cwd=ROOT, check=False,
                           env={**os.environ, "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
                                "XDG_CONFIG_HOME": str(out.parent / "config")})
