@@ -33,7 +33,7 @@ from tier3.audit.bundle import (
     signing_key,
     write_bundle,
 )
-from tier3.audit.model import AuditReport, Outcome, new_provenance
+from tier3.audit.model import AuditReport, new_provenance
 from tier3.errors import Tier3Error
 from tier3.model import Finding
 from tier3.validate import validate
@@ -108,6 +108,7 @@ def _extra(paths: Sequence[Path]) -> tuple[list[Finding], set[str], list[RawItem
 def audit_site(inputs: AuditInputs) -> AuditRun:
     from tier3.audit.controls import load_controls  # noqa: PLC0415
     from tier3.audit.diagram import site_svg  # noqa: PLC0415
+    from tier3.audit.impact import result_marks  # noqa: PLC0415
     from tier3.audit.writers import write_all  # noqa: PLC0415
 
     validation = validate(list(inputs.inventory))
@@ -151,13 +152,7 @@ def audit_site(inputs: AuditInputs) -> AuditRun:
                    provenance=provenance, frameworks=frameworks, controls=controls,
                    today=inputs.today or dt.date.today(), evidence=manifest,
                    drills=drill_summaries(drills), notes=notes)
-    report = dataclasses.replace(report, diagram=site_svg(topology, marks_of(report)))
+    report = dataclasses.replace(report, diagram=site_svg(topology, result_marks(report.results)))
     written = write_all(report, inputs.output_dir)
     return AuditRun(report, tuple(str(p) for p in [*written, bundle_dir / MANIFEST]), key_fingerprint(public_pem(key)))
 
-
-def marks_of(report: AuditReport) -> list[tuple[str, str, str]]:
-    """(subject, label, kind) of every failed, errored or waived result with a subject: what the site picture
-    marks (kind fail or waived)."""
-    return [(r.subject, f"{r.rule_id} {r.title}", "waived" if r.outcome is Outcome.WAIVED else "fail")
-            for r in report.results if r.subject and r.outcome in (Outcome.FAIL, Outcome.ERROR, Outcome.WAIVED)]

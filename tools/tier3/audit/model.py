@@ -256,6 +256,8 @@ class AuditReport:
                 options=_printable_value(self.provenance.options)),
             evidence=tuple(_printable_value(e) for e in self.evidence),
             waivers=tuple(_printable_waiver(w) for w in self.waivers),
+            drills=tuple(dataclasses.replace(d, name=printable(d.name), ran_at=printable(d.ran_at),
+                                             source=printable(d.source)) for d in self.drills),
             notes=tuple(printable(n) for n in self.notes),
         )
 
@@ -316,7 +318,8 @@ def _printable_value(value: Any) -> Any:
 
 def _printable_waiver(w: Waiver) -> Waiver:
     return dataclasses.replace(w, rule_id=printable(w.rule_id), subject=printable(w.subject),
-                               justification=printable(w.justification), owner=printable(w.owner))
+                               justification=printable(w.justification), owner=printable(w.owner),
+                               ticket=printable(w.ticket))
 
 
 def _printable_result(r: Result) -> Result:
