@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import shlex
 import sys
@@ -62,10 +63,17 @@ def add_parser(sub: Any) -> None:
                         "them (default: %(default)s)")
     p.add_argument("--signing-key", type=Path, metavar="PEM",
                    help="the Ed25519 key that signs the manifest (default: ~/.config/tier3/audit-signing.key)")
-    p.add_argument("--today", default="", metavar="YYYY-MM-DD", help="judge the waivers as on this day")
+    p.add_argument("--today", default=None, type=_day, metavar="YYYY-MM-DD", help="judge the waivers as on this day")
     p.add_argument("--verify-bundle", type=Path, metavar="DIR",
                    help="check an evidence bundle: every hash against its manifest, and the signature")
     p.add_argument("--public-key", type=Path, metavar="PEM", help="with --verify-bundle: the key you trust")
+
+
+def _day(value: str) -> str:
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a calendar date: {value!r} (write YYYY-MM-DD)") from None
 
 
 def _say(line: str) -> None:
