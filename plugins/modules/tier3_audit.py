@@ -12,11 +12,11 @@ short_description: Judge the whole site for auditors and write the audit reports
 version_added: "0.1.0"
 description:
   - Runs on the controller only (an action plugin), once, after the plays of C(playbooks/check.yml) (each host's
-    C(tier3_check) result: one round trip per host). The same code as C(tier3 audit) (C(tier3.audit.conduct)).
+    C(tier3_check) result, one round trip per host). The same code as C(tier3 audit) (C(tier3.audit.conduct)).
   - Every rule of the catalogue gives results; a rule with no evidence is C(not evaluated), never C(pass). The
     inventory's C(tier3_waivers) turn exactly the findings they name into C(waived) until they expire.
   - Writes C(report.html), C(report.json), C(report.junit.xml), C(summary.md), C(oscal/assessment-results.json)
-    and the evidence bundle (C(evidence/): every raw item, a manifest of their SHA-256, signed with Ed25519).
+    and the evidence bundle in C(evidence/) (every raw item, a manifest of their SHA-256, signed with Ed25519).
   - Touches no host.
 requirements:
   - The C(tier3) Python package on the controller (shipped in the collection under C(tools/tier3)),

@@ -20,7 +20,7 @@ description:
     run the intended policy and that the active member did not change, and confirms; on any failure it rolls back
     every member already changed and fails with a report of what happened on each.
   - Refuses, contacting no member, a policy with a firewall finding (T3-FWL-*) at high or worse.
-  - Credentials come from each member's variables, templated by Ansible (the vault): C(ansible_host),
+  - Credentials come from each member's variables, templated by Ansible (from the vault), C(ansible_host),
     C(ansible_port), C(ansible_user), C(tier3_fw_password) or C(tier3_fw_key_file) and C(tier3_fw_key_passphrase),
     C(tier3_fw_secret). They are never logged or returned.
 requirements:
