@@ -95,13 +95,14 @@ def _extra(paths: Sequence[Path]) -> tuple[list[Finding], set[str], list[RawItem
     items: list[RawItem] = []
     for path in paths:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            data = json.loads(raw)
             findings += [Finding.from_dict(f) for f in data.get("findings", [])]
             ran |= {str(c["rule_id"]) for c in data.get("checks", [])}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise Tier3Error(str(path), "", f"not a tier3 report: {exc}",
                              hint="give the JSON report of tier3 archive verify or tier3 check") from None
-        items.append(RawItem(CONTROLLER, "report", str(path), path.read_bytes(), suffix=".json"))
+        items.append(RawItem(CONTROLLER, "report", str(path), raw, suffix=".json"))
     return findings, ran, items
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from tier3 import __version__
 from tier3.model import Location, Severity
 from tier3.model.waiver import Waiver
-from tier3.printable import printable
+from tier3.printable import printable, printable_value
 
 SCHEMA_VERSION = "1.0.0"
 SCHEMA_ID = "https://tier3.invalid/schemas/audit-report/v1"
@@ -253,8 +253,8 @@ class AuditReport:
             provenance=dataclasses.replace(
                 self.provenance, inventory=tuple(printable(i) for i in self.provenance.inventory),
                 operator=printable(self.provenance.operator), command=printable(self.provenance.command),
-                options=_printable_value(self.provenance.options)),
-            evidence=tuple(_printable_value(e) for e in self.evidence),
+                options=printable_value(self.provenance.options)),
+            evidence=tuple(printable_value(e) for e in self.evidence),
             waivers=tuple(_printable_waiver(w) for w in self.waivers),
             drills=tuple(dataclasses.replace(d, name=printable(d.name), ran_at=printable(d.ran_at),
                                              source=printable(d.source)) for d in self.drills),
@@ -306,16 +306,6 @@ def new_provenance(inventory: Sequence[str], *, commit: str = "", dirty: bool = 
                       dict(options or {}))
 
 
-def _printable_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, Mapping):
-        return {printable(str(k)): _printable_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_printable_value(v) for v in value]
-    return value
-
-
 def _printable_waiver(w: Waiver) -> Waiver:
     return dataclasses.replace(w, rule_id=printable(w.rule_id), subject=printable(w.subject),
                                justification=printable(w.justification), owner=printable(w.owner),
@@ -327,7 +317,7 @@ def _printable_result(r: Result) -> Result:
     return dataclasses.replace(
         r, subject=printable(r.subject), host=printable(r.host), title=printable(r.title),
         message=printable(r.message), rationale=printable(r.rationale), hint=printable(r.hint),
-        evidence=_printable_value(r.evidence), location=location,
+        evidence=printable_value(r.evidence), location=location,
         waiver=None if r.waiver is None else _printable_waiver(r.waiver), waiver_note=printable(r.waiver_note),
         evidence_refs=tuple(dataclasses.replace(e, id=printable(e.id), host=printable(e.host))
                             for e in r.evidence_refs),

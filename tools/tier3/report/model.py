@@ -12,7 +12,7 @@ from tier3 import __version__
 from tier3.errors import Tier3Error
 from tier3.model import Finding, Location, Severity, Status, Topology
 from tier3.model.finding import utc_now
-from tier3.printable import printable
+from tier3.printable import printable, printable_value
 
 SCHEMA_ID = "https://tier3.invalid/schemas/report/v1"
 
@@ -74,8 +74,8 @@ class Report:
             self, title=printable(self.title), source=printable(self.source),
             findings=tuple(_printable_finding(f) for f in self.findings),
             checks=tuple(dataclasses.replace(c, title=printable(c.title)) for c in self.checks),
-            evidence=tuple(_printable_value(e) for e in self.evidence),
-            declared=tuple(_printable_value(d) for d in self.declared),
+            evidence=tuple(printable_value(e) for e in self.evidence),
+            declared=tuple(printable_value(d) for d in self.declared),
         )
 
     def findings_of(self, rule_id: str) -> tuple[Finding, ...]:
@@ -133,21 +133,11 @@ def build_report(
     )
 
 
-def _printable_value(value: Any) -> Any:
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, dict):
-        return {printable(str(k)): _printable_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_printable_value(v) for v in value]
-    return value
-
-
 def _printable_finding(f: Finding) -> Finding:
     location = None if f.location is None else Location(printable(f.location.file), printable(f.location.key))
     return dataclasses.replace(
         f, subject=printable(f.subject), title=printable(f.title), message=printable(f.message),
-        hint=printable(f.hint), evidence=_printable_value(f.evidence), location=location,
+        hint=printable(f.hint), evidence=printable_value(f.evidence), location=location,
     )
 
 
