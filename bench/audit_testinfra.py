@@ -10,11 +10,12 @@ here with tier3's default policy values (tools/tier3/model/policy.py) and withou
 - an imap host: ``doveadm replicator status '*'`` (no user whose last sync failed, none waiting over 60 s:
   T3-OBS-MAL-004, -005) and ``doveadm replicator status`` (no queued or failed request: T3-OBS-MAL-003, -004);
 - a member of a VIP (``tier3_vips``): ``ip -j addr`` of every member among the hosts tested (each read once),
-  each of its VIPs held by exactly one member on a link that is up, every member read (T3-OBS-VRP-001, -002).
+  each of its VIPs held by exactly one member on a link that is up, every member read (T3-OBS-VRP-001, -002);
+- every host of the mail service's groups: ``systemd-analyze cat-config systemd/journald.conf`` (journald.conf
+  and its drop-ins in systemd's order), the journal kept on disk for at least 365 days (T3-OBS-LOG-001, -002).
 
-A host that owes nothing (the dns pair) has no test, as the audit reads nothing on it. Nothing is probed from
-the controller (bench/audit turns the audit's VIP probes off). It lives under bench/, not tests/: it is a
-baseline to time, not a test of tier3. Run by bench/audit as
+Nothing is probed from the controller (bench/audit turns the audit's VIP probes off). It lives under bench/, not
+tests/: it is a baseline to time, not a test of tier3. Run by bench/audit as
 ``pytest bench/audit_testinfra.py --hosts=ansible://mx1,ansible://imap1 --ansible-inventory=inventory/lab
 --force-ansible``; it counts the module runs per host from ansible's log, not here.
 """
@@ -34,6 +35,10 @@ import testinfra
 QUEUE_MAX_MESSAGES = 100  # tier3's mail_queue_max_messages
 QUEUE_MAX_AGE_S = 3600  # mail_queue_max_age_s
 REPLICATION_MAX_LAG_S = 60  # replication_max_lag_s
+LOG_RETENTION_DAYS = 365  # log_retention_days
+LOG_GROUPS = ("mx", "imap", "lb", "archive", "dns", "monitoring")  # the groups that owe journald
+_DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7, "month": 30.44, "months": 30.44, "M": 30.44,
+         "y": 365.25, "year": 365.25, "years": 365.25}
 _AGO = re.compile(r"^(\d+):([0-5]\d):([0-5]\d)$")
 
 Read = Callable[[str, str], str]  # (host, command) -> its standard output
@@ -100,6 +105,27 @@ def replicator_summary_problems(text: str) -> list[str]:
     return [f"{key}: {n}" for key, n in counts.items() if n and not key.startswith("Total")]
 
 
+def journald_problems(text: str) -> list[str]:
+    """``systemd-analyze cat-config systemd/journald.conf`` (the file and its drop-ins, merged in order): the last
+    Storage= is persistent, the last MaxRetentionSec= keeps at least the policy's days (0 or unset: no limit)."""
+    last: dict[str, str] = {}
+    for line in text.splitlines():
+        key, eq, value = line.strip().partition("=")
+        if eq and not key.startswith(("#", ";")):
+            last[key.strip()] = value.strip()
+    problems = []
+    if last.get("Storage", "auto") != "persistent":
+        problems.append(f"Storage={last.get('Storage', 'auto')}, not persistent")
+    kept = last.get("MaxRetentionSec", "")
+    number = re.fullmatch(r"(\d+)\s*([a-zA-Z]*)", kept)
+    days = float(number[1]) * _DAYS.get(number[2], 1 / 86400) if number and number[2] in (*_DAYS, "", "s") else None
+    if kept and days is None:
+        problems.append(f"MaxRetentionSec={kept}: not read")
+    elif days and days < LOG_RETENTION_DAYS:
+        problems.append(f"MaxRetentionSec={kept} keeps {days:g} days, under {LOG_RETENTION_DAYS}")
+    return problems
+
+
 def holds(address: str, addresses: Sequence[dict[str, Any]]) -> bool:
     """Whether one host's ``ip -j addr`` holds ``address`` on a link that is up."""
     return any("UP" in link.get("flags", ()) and info.get("local") == address
@@ -147,6 +173,8 @@ CHECKS = (
     Check("replicator-summary", _in_group("imap"),
           lambda t, read: replicator_summary_problems(read(t.name, "doveadm replicator status"))),
     Check("vip-holders", _vip_member, vip_problems),
+    Check("journald", lambda t: bool(set(LOG_GROUPS) & set(t.hostvars.get("group_names", ()))),
+          lambda t, read: journald_problems(read(t.name, "systemd-analyze cat-config systemd/journald.conf"))),
 )
 
 

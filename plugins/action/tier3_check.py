@@ -46,6 +46,7 @@ try:
         host_kinds,
         judge_host,
         judge_site,
+        scan_with_sslyze,
         unanswered,
         vip_listeners,
     )
@@ -110,7 +111,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
     TRANSFERS_FILES = False
     _VALID_ARGS = frozenset((
         "scope", "kinds", "inventory", "max_bytes", "now",
-        "hosts", "results_var", "probe", "ca_file", "timeout", "report_dir", "fail_on", "dns", "bmc",
+        "hosts", "results_var", "probe", "scan", "ca_file", "timeout", "report_dir", "fail_on", "dns", "bmc",
     ))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -258,8 +259,10 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
             raise Tier3Error("ca_file", "", f"{ca_file}: no such file",
                              hint="the CA certificate (PEM) on the controller")
         plan = self._dns_plan(task_vars) if bool(args.get("dns", True)) and topology.dns is not None else None
+        scanner = scan_with_sslyze if bool(args.get("scan", True)) else None
         site_findings, site_facts = judge_site(topology, checks, probe=probe, ca_file=ca_file,
-                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope)
+                                      timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope,
+                                      scanner=scanner)
         report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
                               dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts,
                               hardware_off={h for h in hosts if not self._checks_hardware(

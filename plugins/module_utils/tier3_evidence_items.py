@@ -35,4 +35,12 @@ ITEMS: dict[str, tuple[dict[str, Any], ...]] = {
         {"argv": ["doveadm", "replicator", "status"], "each": ""},
     ),
     "vip-holders": ({"argv": ["ip", "-j", "addr"], "each": ""},),
+    # logs (tools/tier3/inspect/logs.py): journald.conf, then its drop-ins, most important directory first
+    "journald": (
+        {"path": "/etc/systemd/journald.conf"},
+        {"path": "/etc/systemd/journald.conf.d/*.conf"},
+        {"path": "/run/systemd/journald.conf.d/*.conf"},
+        {"path": "/usr/local/lib/systemd/journald.conf.d/*.conf"},
+        {"path": "/usr/lib/systemd/journald.conf.d/*.conf"},
+    ),
 }

@@ -76,6 +76,13 @@ options:
     description: For O(scope=site), whether to probe every service of every declared VIP from the controller.
     type: bool
     default: true
+  scan:
+    description:
+      - For O(scope=site) with O(probe), whether to scan the listeners that answered with sslyze too (the cipher
+        suites of every TLS version against the Mozilla intermediate profile, SSL 2.0 and 3.0; rules
+        T3-OBS-TLS-007..010). About 20 s for the lab's listeners; off, those rules are not judged.
+    type: bool
+    default: true
   dns:
     description:
       - For O(scope=site), whether to ask every authoritative server (group C(dns), at its address from facts,

@@ -46,7 +46,7 @@ options:
     elements: str
     required: true
     choices: [mdstat, mdadm-detail, multipath, bonding, lldp, ip-link, cryptsetup, luksdump, lsblk, postqueue,
-              replicator, vip-holders]
+              replicator, vip-holders, journald]
   max_bytes:
     description:
       - Longest RV(evidence[].text) of an item, in bytes; a longer output is cut there and marked

@@ -16,6 +16,7 @@ import testinfra
 NAME = "tier3-mol-baseline"
 DECLARED = (8080, 25)  # baseline_firewall_allowed and postfix_firewall_allowed (molecule.yml)
 UNDECLARED = 8081
+JOURNALD_SETTINGS = {"Storage": "persistent", "MaxRetentionSec": "400day", "SystemMaxUse": "4G"}  # the defaults
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +111,18 @@ def test_unattended_security_updates(box: testinfra.host.Host) -> None:
     assert "label=Debian-Security" in dump
     assert 'APT::Periodic::Unattended-Upgrade "1";' in dump
     assert box.service("apt-daily-upgrade.timer").is_enabled
+
+
+def test_journal_kept_on_disk_for_the_retention(box: testinfra.host.Host) -> None:
+    dropin = box.file("/etc/systemd/journald.conf.d/50-tier3-retention.conf").content_string.splitlines()
+    assert [f"{key}={value}" for key, value in JOURNALD_SETTINGS.items()] == dropin[-3:]
+    merged: dict[str, str] = {}  # journald.conf, then its drop-ins in order: the last setting wins
+    for line in box.check_output("systemd-analyze cat-config systemd/journald.conf").splitlines():
+        key, equals, value = line.partition("=")
+        if equals and not line.startswith(("#", ";")):
+            merged[key.strip()] = value.strip()
+    assert {key: merged.get(key) for key in JOURNALD_SETTINGS} == JOURNALD_SETTINGS
+    # persistent after the handler's restart: an entry logged now is in /var/log/journal
+    box.run_test("systemd-cat -t tier3-mol-journal echo kept on disk")
+    box.run_test("journalctl --sync")
+    assert "kept on disk" in box.check_output("journalctl -D /var/log/journal -t tier3-mol-journal -o cat")

@@ -24,6 +24,8 @@ from conftest import ROOT, Lab, podman_exec
 
 TIER3 = Path(sys.executable).parent / "tier3"
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# what journald is configured with on every service host: Debian's file and roles/baseline's drop-in
+JOURNALD_FILES = ("/etc/systemd/journald.conf", "/etc/systemd/journald.conf.d/50-tier3-retention.conf")
 
 
 def check(report_dir: Path, *more: str) -> tuple[int, dict[str, Any], str]:
@@ -52,22 +54,26 @@ def test_the_healthy_lab_passes_with_every_evidence_item_hashed(lab: Lab, tmp_pa
     jsonschema.validate(report, json.loads((ROOT / "docs" / "report.schema.json").read_text(encoding="utf-8")))
     assert report["findings"] == [], said
     members = {m["host"] for vip in lab.vips() for m in vip["members"]}
-    items = {(e["host"], e["id"]) for e in report["evidence"]}
+    # the journald drop-in directories under /run and /usr/lib hold nothing: their globs are "none" records
+    read = [e for e in report["evidence"] if e["status"] != "none"]
+    items = {(e["host"], e["id"]) for e in read}
     assert items == {("mx1", "postqueue -j"), ("mx2", "postqueue -j"),
                      ("imap1", "doveadm replicator status '*'"), ("imap1", "doveadm replicator status"),
                      ("imap2", "doveadm replicator status '*'"), ("imap2", "doveadm replicator status")} | {
-                         (m, "ip -j addr") for m in members}
-    assert all(e["status"] == "ok" and SHA256.match(e["sha256"]) for e in report["evidence"]), report["evidence"]
+                         (m, "ip -j addr") for m in members} | {
+                         (h, f) for h in lab.service_hosts for f in JOURNALD_FILES}
+    assert all(e["status"] == "ok" and SHA256.match(e["sha256"]) for e in read), report["evidence"]
     ran = {c["rule_id"] for c in report["checks"]}
     assert {"T3-OBS-VRP-001", "T3-OBS-VRP-002", "T3-OBS-MAL-001", "T3-OBS-MAL-004", "T3-OBS-MAL-006", "T3-OBS-TLS-001",
-            "T3-OBS-TLS-005"} <= ran
+            "T3-OBS-TLS-005", "T3-OBS-LOG-001", "T3-OBS-LOG-002"} <= ran
     # the lab's two Knot servers asked for every record of the mail domain (docs/check.md)
     assert {f"T3-OBS-DNS-00{n}" for n in range(1, 8)} <= ran
     # each service host's findings for Prometheus (roles/monitoring_agent's textfile collector)
     for host in lab.service_hosts:
         exported = podman_exec(host, "cat", "/var/lib/prometheus/node-exporter/tier3_findings.prom").stdout
         assert "tier3_check_timestamp_seconds " in exported, host
-    for line in ("✓ mx1: postqueue; 1 item(s) read, 0 finding(s)", "✓ lb2: vip-holders; 1 item(s) read"):
+    for line in ("✓ mx1: postqueue, journald; 6 item(s) read, 0 finding(s)",
+                 "✓ lb2: journald, vip-holders; 6 item(s) read"):
         assert line in said
     assert (tmp_path / "check.junit.xml").is_file()
     assert (tmp_path / "check.html").is_file()

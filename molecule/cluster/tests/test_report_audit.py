@@ -1,9 +1,10 @@
 """`tier3 audit` on the converged lab, as an auditor runs it: every file written and each checked with the tool
 an auditor or a GRC system would use (the JSON against its schema, the JUnit with junitparser, the OSCAL loaded
 back with compliance-trestle's models, the evidence bundle's hashes and signature); then one thing of each kind
-broken on the live lab (TLS 1.0 on one listener, the archive's retention below policy, a VIP held by two
-nodes, a waiver past its expiry) and each seen as exactly one failed result with the rule's control ids, in
-JSON, JUnit, OSCAL, summary.md and HTML. Each break is undone before the test ends.
+broken on the live lab (TLS 1.0 on one listener, the archive's retention below policy, the journal kept shorter
+than policy, a mail store on no declared encrypted volume, a VIP held by two nodes, a waiver past its expiry)
+and each seen as exactly one failed result with the rule's control ids, in JSON, JUnit, OSCAL, summary.md and
+HTML. Each break is undone before the test ends.
 
 Runs after test_observed.py (file order), on the lab the drills of the side effect left: their reports are in
 the audit too.
@@ -23,6 +24,8 @@ from typing import Any
 
 import jsonschema
 import junitparser
+import pytest
+import yaml
 from trestle.oscal.assessment_results import AssessmentResults
 
 from conftest import ROOT, Lab, podman_exec
@@ -164,7 +167,8 @@ def test_tls_1_0_on_one_listener_is_one_failed_result_then_waived_then_failed_wh
             "    owner: mail-team@lab.tier3.test\n    expires: 2027-01-31\n    ticket: CHG-0001\n",
             encoding="utf-8")
         try:
-            rc, report, said = audit(tmp_path / "waived", "--no-archive", "--today", "2027-01-31")
+            # the waiver's runs need no sslyze scan: the probe finds TLS 1.0 (T3-OBS-TLS-001)
+            rc, report, said = audit(tmp_path / "waived", "--no-archive", "--no-scan", "--today", "2027-01-31")
             assert rc == 0, said
             waived = [r for r in report["results"] if r["outcome"] == "waived"]
             assert [(r["rule_id"], r["subject"]) for r in waived] == [("T3-OBS-TLS-001", f"{vip}:587")]
@@ -177,7 +181,7 @@ def test_tls_1_0_on_one_listener_is_one_failed_result_then_waived_then_failed_wh
             assert "deviation-approved" in json.dumps(oscal)
             assert "2027-01-31" in json.dumps(oscal)
             assert "a legacy scanner" in (tmp_path / "waived" / "report.html").read_text(encoding="utf-8")
-            rc, report, said = audit(tmp_path / "expired", "--no-archive", "--today", "2027-02-01")
+            rc, report, said = audit(tmp_path / "expired", "--no-archive", "--no-scan", "--today", "2027-02-01")
             assert rc == 1, said
             result = assert_one_failure(tmp_path / "expired", "T3-OBS-TLS-001", f"{vip}:587")
             assert "expired on 2027-01-31" in result["waiver_note"], result
@@ -194,7 +198,7 @@ def test_archive_retention_below_policy_is_one_failed_result(lab: Lab, tmp_path:
     try:
         subprocess.run(["podman", "exec", "-i", "tier3-lab-archive1", "sh", "-c", write], input=json.dumps(shorter),
                        text=True, check=True, timeout=30)
-        rc, _, said = audit(tmp_path / "archive")
+        rc, _, said = audit(tmp_path / "archive", "--no-scan")
         assert rc == 1, said
         result = assert_one_failure(tmp_path / "archive", "T3-OBS-ARC-009", "archive1:policy.json")
         assert result["area"] == "retention"
@@ -211,7 +215,7 @@ def test_a_vip_held_by_two_nodes_is_one_failed_result(lab: Lab, tmp_path: Path) 
     other = next(h for h in members if h not in holders)
     podman_exec(other, "ip", "addr", "add", f"{vip['address']}/32", "dev", "eth0")
     try:
-        rc, _, said = audit(tmp_path / "vip", "--no-archive")
+        rc, _, said = audit(tmp_path / "vip", "--no-archive", "--no-scan")
     finally:
         podman_exec(other, "ip", "addr", "del", f"{vip['address']}/32", "dev", "eth0")
         subprocess.run(["ip", "neigh", "flush", "to", vip["address"]], check=False, capture_output=True)
@@ -219,3 +223,41 @@ def test_a_vip_held_by_two_nodes_is_one_failed_result(lab: Lab, tmp_path: Path) 
     result = assert_one_failure(tmp_path / "vip", "T3-OBS-VRP-001", f"vip:{vip['name']}")
     assert result["area"] == "redundancy"
 
+
+
+@pytest.mark.usefixtures("lab")
+def test_a_journal_kept_shorter_than_policy_is_one_failed_result(tmp_path: Path) -> None:
+    """A drop-in after roles/baseline's (a later name wins) cuts mx1's journal, the mail log in it, to 30 days:
+    judged on the configuration journald reads, so nothing needs restarting to show it, or to undo it."""
+    dropin = "/etc/systemd/journald.conf.d/60-tier3-test-short.conf"
+    podman_exec("mx1", "sh", "-c", f"printf '[Journal]\\nMaxRetentionSec=30day\\n' > {dropin}")
+    try:
+        rc, _, said = audit(tmp_path / "journal", "--no-archive", "--no-scan")
+    finally:
+        podman_exec("mx1", "rm", "-f", dropin)
+    assert rc == 1, said
+    result = assert_one_failure(tmp_path / "journal", "T3-OBS-LOG-002", "journald")
+    assert (result["host"], result["area"]) == ("mx1", "retention"), result
+    assert "30 days" in result["message"], result
+    assert dropin in json.dumps(result["evidence"]), result
+
+
+@pytest.mark.usefixtures("lab")
+def test_a_mail_store_on_no_encrypted_volume_is_one_failed_result(tmp_path: Path) -> None:
+    """imap1's declared LUKS2 volume under /var/vmail taken out of the inventory: its mailboxes are then on no
+    encrypted volume (T3-ENC-001), at rest in clear. The inventory side: the lab's containers share the CI
+    machine's kernel, which has no device-mapper, so no container has a real LUKS2 volume to take away; on a
+    real host tier3 check proves the declared mount is on the volume (T3-OBS-ENC-025, the metal VMs)."""
+    host_vars = LAB / "host_vars" / "imap1.yml"
+    declared = host_vars.read_text(encoding="utf-8")
+    doc = yaml.safe_load(declared)
+    assert [v["mount"] for v in doc["tier3_host"]["encrypted_volumes"]] == ["/var/vmail"], doc
+    del doc["tier3_host"]["encrypted_volumes"]
+    try:
+        host_vars.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        rc, _, said = audit(tmp_path / "at-rest", "--no-archive", "--no-scan")
+    finally:
+        host_vars.write_text(declared, encoding="utf-8")
+    assert rc == 1, said
+    result = assert_one_failure(tmp_path / "at-rest", "T3-ENC-001", "imap1:/var/vmail")
+    assert (result["area"], result["scope"]) == ("encryption at rest", "declared"), result

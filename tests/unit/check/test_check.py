@@ -53,11 +53,11 @@ def items(host: str, *records: dict[str, Any]) -> list[EvidenceItem]:
 
 def test_what_each_host_owes_comes_from_its_groups_and_vips() -> None:
     topo = topology()
-    assert kinds_owed(topo, "mx1") == ("postqueue",)
-    assert kinds_owed(topo, "imap1") == ("replicator",)
-    assert kinds_owed(topo, "lb1") == ("vip-holders",)
-    assert kinds_owed(topo, "dns1") == ()
-    assert kinds_owed(topo, "dns1", ["mdstat", "mdstat"]) == ("mdstat",)
+    assert kinds_owed(topo, "mx1") == ("postqueue", "journald")
+    assert kinds_owed(topo, "imap1") == ("replicator", "journald")
+    assert kinds_owed(topo, "lb1") == ("journald", "vip-holders")
+    assert kinds_owed(topo, "dns1") == ("journald",)
+    assert kinds_owed(topo, "dns1", ["mdstat", "journald", "mdstat"]) == ("journald", "mdstat")
     assert kinds_owed(topo, "nobody") == ()
 
 

@@ -97,7 +97,7 @@ def test_report_formats_written_to_file(fmt: str, tmp_path: Path, capsys: pytest
         report = json.loads(text)
         assert [f["rule_id"] for f in report["findings"]] == ["T3-PWR-001"]
         assert report["findings"][0]["location"]["key"] == "tier3_host.power_supplies"
-        assert report["summary"]["checks"] == len(select()) == 62  # the declared rules (with T3-FWL-001..006)
+        assert report["summary"]["checks"] == len(select()) == 63  # the declared rules
 
 
 def test_json_to_stdout_on_clean_inventory(capsys: pytest.CaptureFixture[str]) -> None:

@@ -69,7 +69,7 @@ def test_bonding_read_without_root_is_not_known(capsys: pytest.CaptureFixture[st
 
 
 def test_observed_rule_ids_follow_the_one_grammar() -> None:
-    grammar = r"T3-OBS-(NET|STO|ENC|PWR|MAL|TLS|VRP|DRL|DNS|ARC)-\d{3}"
+    grammar = r"T3-OBS-(NET|STO|ENC|PWR|MAL|TLS|VRP|DRL|DNS|ARC|LOG)-\d{3}"
     assert [r.id for r in OBSERVED if not re.fullmatch(grammar, r.id)] == []
     assert [r.id for r in RULES.values() if r.scope is Scope.DECLARED and r.id.startswith("T3-OBS-")] == []
 

@@ -68,6 +68,7 @@ def test_catalogue_ids_are_the_fixed_ones_other_engineers_code_against() -> None
         + ["T3-AVL-001", "T3-AVL-002"]  # what the design can promise against tier3_targets
         + ["T3-DNS-001", "T3-DNS-002", "T3-DNS-003"]  # SPF lookups, DMARC enforcing, servers in two sites
         + [f"T3-FWL-00{i}" for i in range(1, 7)]  # the policy the firewall pairs enforce (issue 16)
+        + ["T3-ENC-001"]  # mail at rest on a declared encrypted volume (issue 18)
     )
     declared = [r.id for r in RULES.values() if r.scope is Scope.DECLARED]
     assert sorted(declared) == sorted(expected)
@@ -87,6 +88,8 @@ def test_observed_ids_are_the_fixed_ones_inspect_reports_carry() -> None:
     assert {f"T3-OBS-NET-00{i}" for i in range(1, 6)} <= observed_ids
     assert {f"T3-OBS-ENC-00{i}" for i in range(1, 8)} | {"T3-OBS-ENC-010"} <= observed_ids
     assert {f"T3-OBS-PWR-00{i}" for i in range(1, 7)} <= observed_ids
+    assert {r for r in observed_ids if r.startswith("T3-OBS-LOG-")} == {"T3-OBS-LOG-001", "T3-OBS-LOG-002"}
+    assert {RULES[r].kinds for r in ("T3-OBS-LOG-001", "T3-OBS-LOG-002")} == {("journald",)}
     assert {r for r in observed_ids if r.startswith("T3-OBS-DNS-")} == {f"T3-OBS-DNS-00{i}" for i in range(1, 8)}
     assert {RULES[f"T3-OBS-DNS-00{i}"].kinds for i in range(1, 8)} == {("dns-answers",)}
     assert RULES["T3-OBS-STO-004"].severity is Severity.CRITICAL

@@ -9,8 +9,10 @@ Case keys: ``sites`` (merged per site over the defaults; ``null`` removes one), 
 ``vips`` (members {host: priority}, or a list of "host:priority" to list a host twice),
 ``firewall_pairs``, ``loads``. Host keys: ``groups``, ``rack``, ``site``, ``psus``
 (a list of ``PDU`` or ``PDU:WATTS``), ``draw``, ``bonds`` ({name: [IFACE@SWITCH, ...]}), ``raid``
-({name: {level, devices, spares}}), ``luns`` ({name: [DEVICE@FABRIC, ...]}), ``capacity``,
-``bmc`` (``null`` for none, or {protocol, vaulted}).
+({name: {level, devices, spares}}), ``luns`` ({name: [DEVICE@FABRIC, ...]}), ``volumes`` ({name: {device,
+mount}}; by default a mail host has one LUKS2 volume mounted at each path its groups store at,
+``tier3.model.topology.DATA_PATHS``; ``null`` for none), ``capacity``, ``bmc`` (``null`` for none, or
+{protocol, vaulted}).
 
 Optional physical keys, as ``key=value`` words after an entry: a switch's rack ``r1 stack=s1``, a
 PDU's feed ``fra1-a max_watts=3000``, a supply ``r1-a:500 outlet=3``, a bond member
@@ -68,6 +70,7 @@ from tier3.model import (
     Vip,
     VipMember,
 )
+from tier3.model.topology import DATA_PATHS, EncryptedVolume
 from tier3.schema.build import firewall_pair
 from tier3.schema.firewall import build_policy
 
@@ -217,6 +220,13 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
         )
         for i, (lun, paths) in enumerate(spec.get("luns", {}).items())
     )
+    groups = frozenset(spec.get("groups", ()))
+    default_volumes = {f"crypt{i or ''}": {"device": f"/dev/md{i + 1}", "mount": path}
+                       for i, (_what, path) in enumerate(e for g in sorted(groups) for e in DATA_PATHS.get(g, ()))}
+    volumes = tuple(
+        EncryptedVolume(volume, v["device"], Location(file, f"tier3_host.encrypted_volumes[{i}]"), v.get("mount", ""))
+        for i, (volume, v) in enumerate((spec.get("volumes") or {} if "volumes" in spec else default_volumes).items())
+    )
     bmc_spec = spec.get("bmc", {})
     bmc = None
     if bmc_spec is not None:
@@ -229,7 +239,7 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
         )
     return Host(
         name,
-        groups=frozenset(spec.get("groups", ())),
+        groups=groups,
         site=site_name,
         rack=rack,
         bmc=bmc,
@@ -238,6 +248,7 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
         bonds=bonds,
         raid_arrays=arrays,
         multipath_luns=luns,
+        encrypted_volumes=volumes,
         capacity=dict(spec.get("capacity", {})),
         location=Location(file, "tier3_host"),
     )

@@ -45,6 +45,7 @@ AREAS: dict[Category, Area] = {
     Category.TLS: Area.TRANSIT,
     Category.ENCRYPTION: Area.AT_REST,
     Category.ARCHIVE: Area.RETENTION,
+    Category.LOGS: Area.RETENTION,
     Category.POWER: Area.REDUNDANCY,
     Category.NETWORK: Area.REDUNDANCY,
     Category.STORAGE: Area.REDUNDANCY,

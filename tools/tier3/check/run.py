@@ -38,6 +38,7 @@ class CheckOptions:
     report_dir: str = "reports/check"
     fail_on: str = "low"
     probe: bool = True
+    scan: bool = True  # the listeners that answered scanned with sslyze too (T3-OBS-TLS-007..010)
     ca_file: str = ""
     bmc: bool = True  # read each declared BMC from the controller
 
@@ -73,6 +74,8 @@ def extravars(options: CheckOptions) -> dict[str, Any]:
         out["tier3_check_ca_file"] = str(Path(options.ca_file).resolve())
     if not options.bmc:
         out["tier3_check_bmc"] = False
+    if not options.scan:
+        out["tier3_check_scan"] = False
     return out
 
 

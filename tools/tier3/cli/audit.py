@@ -58,6 +58,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--drills-dir", default=Path("reports/drills"), type=Path, metavar="DIR",
                    help="the drills' reports; the last of each drill is judged (default reports/drills)")
     p.add_argument("--no-archive", action="store_true", help="do not verify the mail archive (tier3 archive verify)")
+    p.add_argument("--no-scan", action="store_true",
+                   help="do not scan the listeners with sslyze: T3-OBS-TLS-007..010 are then not evaluated")
     p.add_argument("--witness-dir", type=Path, default=default_witness_dir(), metavar="DIR",
                    help="the archive heads kept from the last clean verification, as tier3 archive verify keeps "
                         "them (default: %(default)s)")
@@ -131,6 +133,8 @@ def run(args: argparse.Namespace) -> int:
         variables["tier3_audit_signing_key"] = str(args.signing_key.resolve())
     if args.today:
         variables["tier3_audit_today"] = args.today
+    if args.no_scan:
+        variables["tier3_check_scan"] = False
     _say(f"→ tier3 audit: {' + '.join(paths)}{f' (limit {args.limit})' if args.limit else ''}")
     seen: dict[str, dict[str, Any]] = {}
 

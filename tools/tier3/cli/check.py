@@ -58,6 +58,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--fail-on", choices=[s.value for s in Severity], default="low",
                    help="exit 1 only for failed rules of this severity or worse (default low)")
     p.add_argument("--no-probe", action="store_true", help="do not probe the VIP services from this machine")
+    p.add_argument("--no-scan", action="store_true",
+                   help="probe the VIP services but do not scan them with sslyze (T3-OBS-TLS-007..010 not judged)")
     p.add_argument("--no-bmc", action="store_true", help="do not read the hosts' declared BMCs from this machine")
     p.add_argument("--ca-file", default="", metavar="PEM",
                    help="the CA the listeners' certificates must verify against (default: pki_ca_dir/ca.crt)")
@@ -72,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     paths = inventory_paths(args.inventory)
     load_inventory(*paths)  # a bad inventory is exit 2 here, before any host is touched
     options = CheckOptions(inventory=paths, limit=args.limit, kinds=kinds, report_dir=args.output_dir,
-                           fail_on=args.fail_on, probe=not args.no_probe, ca_file=args.ca_file, bmc=not args.no_bmc)
+                           fail_on=args.fail_on, probe=not args.no_probe, scan=not args.no_scan, ca_file=args.ca_file,
+                           bmc=not args.no_bmc)
     _say(f"→ tier3 check: {' + '.join(paths)}{f' (limit {args.limit})' if args.limit else ''}")
     outcome = run_check(options, _say)
     if outcome.report is None:

@@ -24,8 +24,14 @@ from tier3.model import Topology
 STATUSES = ("ok", "failed", "missing", "none")  # as the module documents them
 SOURCES = ("command", "file")
 
-# inventory group -> the kinds its hosts give (the mail cluster); a VIP member gives vip-holders
-GROUP_KINDS: dict[str, tuple[str, ...]] = {"mx": ("postqueue",), "imap": ("replicator",)}
+# inventory group -> the kinds its hosts give: the mail cluster's queue and replication, and on every host of
+# the mail service (the groups whose plays run roles/baseline) the journal's retention, the mail log in it
+LOG_KIND = "journald"
+GROUP_KINDS: dict[str, tuple[str, ...]] = {
+    "mx": ("postqueue", LOG_KIND), "imap": ("replicator", LOG_KIND),
+    **dict.fromkeys(("lb", "archive", "dns", "monitoring"), (LOG_KIND,)),
+}
+# a VIP member gives vip-holders
 VIP_KIND = "vip-holders"
 # what a host declares (a tier3_host key) -> the kinds that show it on the host; declaring any of them
 # owes TOPOLOGY_KIND too, the comparison of what is declared with what those kinds show
@@ -118,7 +124,8 @@ def items_from_answer(host: str, answer: Mapping[str, Any], where: str = "") -> 
 
 def kinds_owed(topology: Topology, host: str, extra: Iterable[str] = (), *, hardware: bool = True,
                ) -> tuple[str, ...]:
-    """The kinds ``host`` must give, in a stable order: by its groups (mx: postqueue, imap: replicator),
+    """The kinds ``host`` must give, in a stable order: by its groups (mx: postqueue, imap: replicator, every
+    mail service group journald),
     vip-holders when it is a member of a declared VIP, the kinds that show what its tier3_host declares
     (``DECLARED_KINDS``: bonds -> bonding, ip-link, lldp; ...) and ``topology`` with them, then ``extra``
     (asked by the operator). ``topology`` has no evidence of its own: the host collects the others.

@@ -112,6 +112,6 @@ def linux_kinds() -> dict[str, Kind]:
 
 def all_kinds() -> dict[str, Kind]:
     """Every kind, by name (imported on first use so ``tier3 validate`` does not pay for it)."""
-    from tier3.inspect import bmc, dns, mail, tls_scan, topology  # noqa: PLC0415
+    from tier3.inspect import bmc, dns, logs, mail, tls_scan, topology  # noqa: PLC0415
 
-    return {**linux_kinds(), **mail.KINDS, **tls_scan.KINDS, **dns.KINDS, **bmc.KINDS, **topology.KINDS}
+    return {**linux_kinds(), **mail.KINDS, **logs.KINDS, **tls_scan.KINDS, **dns.KINDS, **bmc.KINDS, **topology.KINDS}

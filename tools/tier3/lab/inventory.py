@@ -62,7 +62,7 @@ from tier3.lab.secrets import (
     Sealed,
     password_var,
 )
-from tier3.model.topology import SERVICE_GROUPS
+from tier3.model.topology import DATA_PATHS, SERVICE_GROUPS
 
 HEADER = """\
 ---
@@ -165,6 +165,17 @@ def topology(hosts: Iterable[LabHost], vips: Iterable[LabVip] = VIPS) -> dict[st
     return data
 
 
+def _data_volumes(host: LabHost) -> dict[str, Any]:
+    """The imaginary LUKS2 volume under what a mail host stores (T3-ENC-001): the containers share the
+    machine's kernel, which has no device-mapper here, so their stores are on the container's own
+    filesystem; the metal hosts open a real LUKS2 volume (tier3.lab.metal_inventory)."""
+    paths = [path for group in host.groups for _what, path in DATA_PATHS.get(group, ())]
+    if not paths:
+        return {}
+    return {"encrypted_volumes": [{"name": f"maildata{i or ''}", "device": f"/dev/md{i + 1}", "mount": path}
+                                  for i, path in enumerate(paths)]}
+
+
 def host_vars(host: LabHost, state: Path | None = None) -> dict[str, Any]:
     """tier3_host: the imaginary place of one container (its rack, two PSUs on two feeds, a bond, which
     ``tier3_check_hardware: false`` keeps tier3 check from looking for on the container);
@@ -192,6 +203,7 @@ def host_vars(host: LabHost, state: Path | None = None) -> dict[str, Any]:
                     {"interface": "eno2", "switch": switch(other), "port": port},
                 ],
             }],
+            **_data_volumes(host),
         },
         # a container, not the server its tier3_host describes: tier3 check looks for no bond, array, LUN
         # or LUKS volume on it (the declared rules still judge them; the metal hosts have the real ones)

@@ -77,6 +77,8 @@ _VALUES = (
                 "seconds a mailbox change may wait for its replication to the IMAP peer", minimum=1),
     PolicyValue("tls_expiry_warn_days", 30, "int", "days before a listener certificate's expiry that it is a finding",
                 minimum=0),
+    PolicyValue("log_retention_days", 365, "int", "days a host's journal (the mail log in it) must be kept at least",
+                minimum=1),
     PolicyValue("tls_refused_versions", ("TLSv1", "TLSv1.1"), "names", "TLS versions a mail listener must refuse"),
 )
 VALUES: Mapping[str, PolicyValue] = {v.name: v for v in _VALUES}

@@ -33,6 +33,13 @@ NOWHERE = Location("<unknown>")
 
 # The inventory groups that form redundant sets; each must spread over racks and feeds.
 SERVICE_GROUPS: tuple[str, ...] = ("mx", "imap", "archive", "dns", "lb", "firewall", "monitoring")
+# group -> what its hosts store and where (the roles' defaults: Postfix's queue_directory as Debian builds it,
+# roles/dovecot's dovecot_mail_home root, roles/archive's archive_store): mail at rest, on LUKS2 (T3-ENC-001)
+DATA_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
+    "mx": (("the mail queue", "/var/spool/postfix"),),
+    "imap": (("the mailboxes", "/var/vmail"),),
+    "archive": (("the archive store", "/var/lib/tier3-archive"),),
+}
 
 
 @dataclass(frozen=True)

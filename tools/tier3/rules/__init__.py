@@ -21,6 +21,7 @@ from tier3.rules import (  # noqa: F401  (register)
     availability,
     capacity,
     dns,
+    encryption,
     firewall,
     network,
     observed,

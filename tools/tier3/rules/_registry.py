@@ -45,6 +45,7 @@ class Category(enum.StrEnum):
     DNS = "dns"  # the mail domains' DNS: SPF within its lookups, DMARC enforcing, servers in two sites
     ARCHIVE = "archive"  # the mail archive: chained log, signed heads, objects encrypted and immutable, retention
     FIREWALL = "firewall"  # the policy firewall pairs enforce: any-any, shadowed, redundant rules, paths it must keep
+    LOGS = "logs"  # what the hosts keep of their logs (the mail log among them): journald on disk, long enough
 
 
 class Scope(enum.StrEnum):
@@ -69,6 +70,7 @@ PREFIXES: dict[Category, str] = {
     Category.DNS: "DNS",
     Category.ARCHIVE: "ARC",
     Category.FIREWALL: "FWL",
+    Category.LOGS: "LOG",
 }
 RULE_ID = re.compile(r"^T3-(?P<obs>OBS-)?(?P<prefix>[A-Z]{3})-(?P<number>\d{3})$")
 # "FRAMEWORK:control", e.g. ISO27001:A.8.14, NIST-800-53:PE-9(1), HIPAA:164.308(a)(7)(ii)(C)

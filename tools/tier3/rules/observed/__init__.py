@@ -13,6 +13,7 @@ from tier3.rules.observed import (  # noqa: F401  (register)
     dns,
     drill,
     listener,
+    logs,
     mail,
     md,
     multipath,
