@@ -70,7 +70,7 @@ from tier3.model import (
     Vip,
     VipMember,
 )
-from tier3.model.topology import DATA_PATHS, EncryptedVolume
+from tier3.model.topology import EncryptedVolume, data_paths
 from tier3.schema.build import firewall_pair
 from tier3.schema.firewall import build_policy
 
@@ -222,7 +222,7 @@ def _host(name: str, spec: dict[str, Any], sites: tuple[Site, ...]) -> Host:
     )
     groups = frozenset(spec.get("groups", ()))
     default_volumes = {f"crypt{i or ''}": {"device": f"/dev/md{i + 1}", "mount": path}
-                       for i, (_what, path) in enumerate(e for g in sorted(groups) for e in DATA_PATHS.get(g, ()))}
+                       for i, (_what, path) in enumerate(data_paths(groups))}
     volumes = tuple(
         EncryptedVolume(volume, v["device"], Location(file, f"tier3_host.encrypted_volumes[{i}]"), v.get("mount", ""))
         for i, (volume, v) in enumerate((spec.get("volumes") or {} if "volumes" in spec else default_volumes).items())

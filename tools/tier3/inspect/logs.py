@@ -26,7 +26,7 @@ def journald_report(facts: journald.JournaldConfig, _findings: Sequence[Finding]
     return {"files": list(facts.files), "storage": facts.storage,
             "max_retention_days": None if retention is None else round(retention / 86400, 3),
             "sizes": {k: facts.size_bytes(k) for k in SIZE_KEYS if k in facts.settings},
-            "settings": {k: {"value": s.value, "at": s.where} for k, s in sorted(facts.settings.items())}}
+            "settings": facts.shown(sorted(facts.settings))}
 
 
 KINDS: dict[str, Kind] = {k.name: k for k in (

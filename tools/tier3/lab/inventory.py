@@ -62,7 +62,7 @@ from tier3.lab.secrets import (
     Sealed,
     password_var,
 )
-from tier3.model.topology import DATA_PATHS, SERVICE_GROUPS
+from tier3.model.topology import SERVICE_GROUPS, data_paths
 
 HEADER = """\
 ---
@@ -169,7 +169,7 @@ def _data_volumes(host: LabHost) -> dict[str, Any]:
     """The imaginary LUKS2 volume under what a mail host stores (T3-ENC-001): the containers share the
     machine's kernel, which has no device-mapper here, so their stores are on the container's own
     filesystem; the metal hosts open a real LUKS2 volume (tier3.lab.metal_inventory)."""
-    paths = [path for group in host.groups for _what, path in DATA_PATHS.get(group, ())]
+    paths = [path for _what, path in data_paths(host.groups)]
     if not paths:
         return {}
     return {"encrypted_volumes": [{"name": f"maildata{i or ''}", "device": f"/dev/md{i + 1}", "mount": path}

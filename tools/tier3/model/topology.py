@@ -19,6 +19,7 @@ Service groups (mx, imap, archive, dns, lb, firewall) are ordinary inventory gro
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,12 @@ DATA_PATHS: dict[str, tuple[tuple[str, str], ...]] = {
     "imap": (("the mailboxes", "/var/vmail"),),
     "archive": (("the archive store", "/var/lib/tier3-archive"),),
 }
+
+
+def data_paths(groups: Iterable[str]) -> list[tuple[str, str]]:
+    """(what, path) of everything a host of ``groups`` stores, in ``DATA_PATHS``'s order."""
+    mine = set(groups)
+    return [entry for group, entries in DATA_PATHS.items() if group in mine for entry in entries]
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ Facts only: whether they meet the policy is for the observed rules (``tier3.rule
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -81,20 +81,25 @@ class JournaldConfig:
         said = self.settings.get(key)
         return size_bytes(said.value) if said is not None else None
 
+    def shown(self, keys: Iterable[str]) -> dict[str, dict[str, str]]:
+        """Each of ``keys`` set, in that order: its value and the file and line that set it (the evidence)."""
+        return {k: {"value": s.value, "at": s.where} for k in keys if (s := self.settings.get(k)) is not None}
+
 
 def span_seconds(text: str) -> float | None:
     """systemd time span -> seconds (``infinity``: None); ValueError when it is not one."""
-    if text.strip() == "infinity":
+    text = text.strip()
+    if not text:
+        raise ValueError(text)
+    if text == "infinity":
         return None
-    total, at, text = 0.0, 0, text.strip()
+    total, at = 0.0, 0
     while at < len(text):
         part = _SPAN_PART.match(text, at)
         if part is None or part.end() == at or part.group(2) not in _SECOND_UNITS:
             raise ValueError(text)
         total += float(part.group(1)) * _SECOND_UNITS[part.group(2)]
         at = part.end()
-    if not text:
-        raise ValueError(text)
     return total
 
 

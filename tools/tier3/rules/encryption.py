@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
-from tier3.model import Host, Severity, Topology
-from tier3.model.topology import DATA_PATHS
+from tier3.model import Severity, Topology
+from tier3.model.topology import data_paths
 from tier3.rules._lookup import at
 from tier3.rules._registry import Category, Violation, rule
 
@@ -24,11 +24,6 @@ AT_REST_CONTROLS = ("PCI-DSS:3.5.1", "HIPAA:164.312(a)(2)(iv)", "ISO27001:A.8.24
 
 def _under(path: str, mount: str) -> bool:
     return mount != "" and PurePosixPath(path).is_relative_to(PurePosixPath(mount))
-
-
-def data_paths(host: Host) -> list[tuple[str, str]]:
-    """(what, path) of everything ``host`` stores by its groups, in the table's order."""
-    return [entry for group, entries in DATA_PATHS.items() if group in host.groups for entry in entries]
 
 
 @rule(
@@ -50,7 +45,7 @@ def data_paths(host: Host) -> list[tuple[str, str]]:
 def mail_not_on_encrypted_volume(topology: Topology) -> Iterator[Violation]:
     for host in topology.hosts:
         mounts = {v.name: v.mount for v in host.encrypted_volumes}
-        for what, path in data_paths(host):
+        for what, path in data_paths(host.groups):
             if any(_under(path, mount) for mount in mounts.values()):
                 continue
             declared = ", ".join(f"{name} at {mount or '(no mount)'}" for name, mount in mounts.items()) or "none"

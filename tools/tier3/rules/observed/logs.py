@@ -26,8 +26,7 @@ H, M = Severity.HIGH, Severity.MEDIUM
 def _said(facts: JournaldConfig) -> dict[str, Any]:
     """What the evidence shows: each setting in force with its file and line, and the files read."""
     keys = ("Storage", "MaxRetentionSec", "MaxFileSec", *SIZE_KEYS)
-    return {"files": list(facts.files),
-            "settings": {k: {"value": s.value, "at": s.where} for k in keys if (s := facts.settings.get(k))}}
+    return {"files": list(facts.files), "settings": facts.shown(keys)}
 
 
 def _where(facts: JournaldConfig, key: str) -> str:
