@@ -12,7 +12,7 @@ import json
 import socket
 import subprocess
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +27,11 @@ from tier3.parsers.replicator import parse_replicator_status
 TRANSITIONS_LOG = "/var/log/tier3/keepalived-transitions.log"
 REPLICATOR_STATUS = ("doveadm", "replicator", "status", "*")
 REPLICATE_USER = ("doveadm", "replicator", "replicate")
+DSYNC_STATUS = ("doveadm", "replicator", "dsync-status")
+# a dsync session that outlived dsync's own 60 s I/O timeout (replication_dsync_parameters -T 60) and
+# ignores SIGTERM: seen in the lab after the mx drill, its replicator "Waiting for dsync to finish" for
+# minutes, the user queued all that time; SIGKILL ends it and the replicator syncs the user again at once
+END_HUNG_SESSIONS = ("pkill", "--signal", "KILL", "--older", "{older}", "--full", "^dovecot/doveadm-server")
 FLUSH_QUEUE = ("postqueue", "-f")
 LIST_QUEUE = ("postqueue", "-j")
 
@@ -61,15 +66,31 @@ def replication_pending(text: str, source: str) -> Pending:
                    tuple(u.username for u in status.users if u.failed))
 
 
-def to_kick(state: Mapping[str, Pending | str], kicked: Mapping[str, str]) -> dict[str, str]:
-    """The failed users to ask for a sync again (user -> host): each once, on the first host that reports
-    it failed, never on two hosts (their syncs of one mailbox would lock each other out)."""
+def to_kick(state: Mapping[str, Pending | str], kicked: Mapping[str, str],
+            stuck: Collection[str] = ()) -> dict[str, str]:
+    """The users to ask for a sync again (user -> host): the failed ones, and the ``stuck`` ones (queued for
+    longer than a sync takes), each once, on the first host that reports it, never on two hosts (their syncs
+    of one mailbox would lock each other out). A user only queued is left alone: its sync is on the way."""
     out: dict[str, str] = {}
     for host, pending in state.items():
-        for user in pending.failed if isinstance(pending, Pending) else ():
+        if not isinstance(pending, Pending):
+            continue
+        for user in (*pending.failed, *(u for u in pending.queued if u in stuck)):
             if user not in kicked and user not in out:
                 out[user] = host
     return out
+
+
+def in_session(dsync_status: str) -> set[str]:
+    """The users ``doveadm replicator dsync-status`` shows a session for: a row that starts with a user
+    name (an idle slot's row starts blank: ``   -    Not connected``)."""
+    rows = [line.split() for line in dsync_status.splitlines() if line[:1].strip()]
+    return {row[0] for row in rows if row[0] != "username"}
+
+
+def behind(state: Mapping[str, Pending | str]) -> set[str]:
+    """Every user some host still has queued or failed."""
+    return {u for p in state.values() if isinstance(p, Pending) for u in (*p.queued, *p.failed)}
 
 
 class Cluster:
@@ -132,25 +153,62 @@ class Cluster:
                 out[host] = exc.one_line()
         return out
 
-    def wait_replication(self, hosts: Sequence[str], timeout: float, grace: float = 20.0) -> dict[str, Any]:
+    def wait_replication(self, hosts: Sequence[str], timeout: float, *, grace: float = 20.0, again: float = 60.0,
+                         mailbox: str | None = None, hung: float = 75.0) -> dict[str, Any]:
         """Wait until no IMAP host has a queued or failed user. After ``grace`` seconds a user still marked
-        failed is asked to sync again (``doveadm replicator replicate USER``), once, on one host only: a
-        failed sync waits minutes for its retry, and asking both hosts at once makes the two syncs of the
-        same mailbox lock each other out (``Couldn't lock .dovecot-sync.lock``)."""
+        failed, or queued for ``grace`` seconds, is asked to sync again (``doveadm replicator replicate
+        USER``) on one host only, and again every ``again`` seconds while it stays behind: a failed sync
+        waits minutes for its retry, and asking both hosts at once makes the two syncs of the same mailbox
+        lock each other out (``Couldn't lock .dovecot-sync.lock``).
+
+        A session of ``mailbox`` (the drill's own) that a host still shows in ``dsync-status`` after
+        ``hung`` seconds is hung (dsync's own I/O timeout is 60 s): that host's doveadm-server processes
+        older than ``hung`` are ended (``END_HUNG_SESSIONS``), once per ``again``, and the replicator syncs
+        the user again. No other user's session is ever judged hung: a large mailbox can sync for minutes.
+        When the wait ends behind, ``dsync`` holds each host's ``dsync-status``."""
         start = time.monotonic()
-        kicked: dict[str, str] = {}  # user -> the host asked
+        kicked: dict[str, str] = {}  # user -> the host asked last
+        asked_at: dict[str, float] = {}
+        behind_since: dict[str, float] = {}
+        ended: list[dict[str, Any]] = []
+        asks = 0
         while True:
             state = self.pending(hosts)
             done = all(isinstance(p, Pending) and p.caught_up for p in state.values())
-            waited = time.monotonic() - start
+            now = time.monotonic()
+            waited = now - start
             if done or waited >= timeout:
-                return {"caught_up": done, "waited_s": round(waited, 1), "kicked": kicked,
-                        "hosts": {h: _shown(p) for h, p in state.items()}}
+                out = {"caught_up": done, "waited_s": round(waited, 1), "kicked": kicked, "asks": asks,
+                       "ended_sessions": ended, "hosts": {h: _shown(p) for h, p in state.items()}}
+                if not done:
+                    out["dsync"] = {h: self.run(h, DSYNC_STATUS, 15.0)[1].strip()[-1000:] for h in hosts}
+                return out
+            behind_since = {u: behind_since.get(u, now) for u in behind(state)}
+            if mailbox and now - behind_since.get(mailbox, now) >= hung and \
+                    all(waited - e["at"] >= again for e in ended):
+                ended += self._end_hung(state, mailbox, hung, round(waited, 1))
             if waited >= grace:
-                for user, host in to_kick(state, kicked).items():
-                    kicked[user] = host
+                stuck = {u for u, t in behind_since.items() if now - t >= grace}
+                recent = {u: h for u, h in kicked.items() if now - asked_at[u] < again}
+                for user, host in to_kick(state, recent, stuck).items():
+                    kicked[user], asked_at[user] = host, now
+                    asks += 1
                     self.run(host, (*REPLICATE_USER, user), 30.0)
             time.sleep(1.0)
+
+    def _end_hung(self, state: Mapping[str, Pending | str], mailbox: str, hung: float,
+                  at: float) -> list[dict[str, Any]]:
+        """End the sessions of ``mailbox`` that the hosts queueing it still run (see ``wait_replication``)."""
+        out = []
+        for host, pending in state.items():
+            if not (isinstance(pending, Pending) and mailbox in pending.queued):
+                continue
+            ok, status = self.run(host, DSYNC_STATUS, 15.0)
+            if ok and mailbox in in_session(status):
+                argv = [a.format(older=int(hung)) for a in END_HUNG_SESSIONS]
+                killed, _ = self.run(host, argv, 15.0)
+                out.append({"host": host, "user": mailbox, "at": at, "command": " ".join(argv), "ended": killed})
+        return out
 
     def flush_queues(self, hosts: Iterable[str]) -> None:
         for host in hosts:

@@ -218,11 +218,18 @@ def _replication(r: _Run) -> dict[str, Any]:
     r.say(f"{r.name}: MX queues " + ("empty" if queues["empty"] else f"not empty: {queues['queued']}")
           + f" ({queues['waited_s']:.1f} s)")
     r.say(f"{r.name}: waiting for replication ({', '.join(imap_hosts)})")
-    state = r.cluster.wait_replication(imap_hosts, r.options.replication_timeout)
+    state = r.cluster.wait_replication(imap_hosts, r.options.replication_timeout, mailbox=r.site.mailbox)
+    _say_ended(r.say, r.name, state)
     r.say(f"{r.name}: replication " + ("caught up" if state["caught_up"] else f"not caught up: {state['hosts']}")
           + f" ({state['waited_s']:.1f} s)")
     state["mx_queues"] = queues
     return state
+
+
+def _say_ended(say: Say, name: str, state: dict[str, Any]) -> None:
+    for ended in state["ended_sessions"]:
+        say(f"{name}: {ended['host']}: ended a hung replication session of {ended['user']} at +{ended['at']:g} s "
+            f"({ended['command']})")
 
 
 def _keepalived(r: _Run, plan: Plan, fault_at: float, takeover: float | None) -> dict[str, Any]:
@@ -263,13 +270,18 @@ def _prepare(name: str, site: DrillSite, o: DrillOptions, say: Say) -> tuple[_Ru
                          hint="each VIP must sit on exactly one member before a drill")
     if plan.probe == "imap":  # an old backlog would count as this drill's loss: let it drain first
         imap_hosts = list(site.members("imap"))
-        if not r.cluster.wait_replication(imap_hosts, o.backlog_timeout)["caught_up"]:
-            say(f"{name}: replication still behind after {o.backlog_timeout:g} s")
+        backlog = r.cluster.wait_replication(imap_hosts, o.backlog_timeout, mailbox=site.mailbox)
+        _say_ended(say, name, backlog)
+        if not backlog["caught_up"]:
+            say(f"{name}: replication still behind after {o.backlog_timeout:g} s "
+                f"({backlog['asks']} sync(s) asked again)")
         behind = {h: p for h, p in r.cluster.pending(imap_hosts).items()
                   if not (isinstance(p, Pending) and p.caught_up)}
         if behind:
+            dsync = "; ".join(f"{h}: {' '.join(t.split())}" for h, t in backlog.get("dsync", {}).items())
             raise DrillError(site.source, "groups.imap", f"replication is behind before the drill ({behind}); "
-                             "nothing was killed", hint="wait until `doveadm replicator status '*'` shows no user "
+                             f"nothing was killed (dsync-status: {dsync or 'not read'})",
+                             hint="wait until `doveadm replicator status '*'` shows no user "
                              "queued or failed on either node (docs/runbooks/imap-failover.md)")
     _check_reader(r, plan)
     _warm_up(r, plan)
@@ -314,7 +326,8 @@ def run_drill(name: str, site: DrillSite, options: DrillOptions | None = None, s
         "holders_after": holders.get(plan.measured_vip.name), "holders_by_vip": holders, "held_on": held_on,
         "rejoined": bool(restored.get("rejoined")), "restored_in_s": restored.get("seconds"),
         "replication_caught_up": replication["caught_up"], "replication": replication["hosts"],
-        "replication_kicked": replication["kicked"], "mx_queued_after": replication["mx_queues"]["queued"],
+        "replication_kicked": replication["kicked"], "replication_ended_sessions": replication["ended_sessions"],
+        "mx_queued_after": replication["mx_queues"]["queued"],
         "read_errors": {k: v for k, v in (("survivor", survivor_error), ("after_rejoin", after_error)) if v},
         "rto_seconds": site.rto_seconds, "rpo_messages": site.rpo_messages, "probe_latency_s": _latency(sent),
     }
