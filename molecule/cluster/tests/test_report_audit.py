@@ -102,7 +102,7 @@ def restored(undo: list[tuple[str, ...]]) -> Iterator[None]:
             podman_exec(host, *argv, check=False)
 
 
-def test_the_audit_of_the_healthy_lab_writes_every_file_and_each_checks_out(tmp_path: Path) -> None:
+def test_the_audit_of_the_healthy_lab_writes_every_file_and_each_checks_out(lab: Lab, tmp_path: Path) -> None:
     out = tmp_path / "audit"
     rc, report, said = audit(out)
     assert rc == 0, said
@@ -142,6 +142,17 @@ def test_the_audit_of_the_healthy_lab_writes_every_file_and_each_checks_out(tmp_
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "verifies" in checked.stdout, checked.stdout
     assert report["evidence"] == manifest["items"]
+    # each mail domain's MTA-STS policy host measured on the SMTP VIP's 443 (roles/haproxy's mta_sts frontend)
+    listeners = [x for e in manifest["items"] if e["host"] == "controller" and e["kind"] == "tls-listener"
+                 for x in json.loads((out / "evidence" / e["file"]).read_text(encoding="utf-8"))["listeners"]]
+    policy_hosts = {x["server_hostname"]: x for x in listeners if x["kind"] == "https"}
+    assert sorted(policy_hosts) == ["mta-sts.example.test", "mta-sts.lab.tier3.test"], listeners
+    for name, x in policy_hosts.items():
+        assert x["listener"] == f"{lab.vip('smtp')}:443/{name}", x
+        assert (x["answered"], x["banner"], x["chain_verified"], x["name_matches"]) == (
+            True, "HTTP/1.1 200 OK", True, True), x
+        assert x["versions"] == {"TLSv1": "refused", "TLSv1.1": "refused", "TLSv1.2": "accepted",
+                                 "TLSv1.3": "accepted"}, x
     for line in ("✓ mx1: postqueue", "tier3 audit: verdict PASS", "report.html"):
         assert line in said, said
 

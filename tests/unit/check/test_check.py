@@ -4,6 +4,7 @@ across members, the listeners probed per VIP service, and the report with its ev
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -16,7 +17,7 @@ from tier3.check import EVIDENCE_ERROR, check_report, judge_host, judge_site, on
 from tier3.errors import ParseError
 from tier3.evidence import EvidenceItem, items_from_answer, kinds_owed
 from tier3.model import Finding, Host, Severity, Status, Topology, Vip, VipMember
-from tier3.model.mail import MailConfig
+from tier3.model.mail import MailConfig, MailDomain
 from tier3.probe import Listener
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "mail"
@@ -146,6 +147,24 @@ def test_every_vip_service_but_lmtp_is_probed_with_the_name_it_must_carry() -> N
         Listener(VIP_ADDRESS, 25, "smtp-starttls", "mail.example.test"),
         Listener(VIP_ADDRESS, 587, "submission", "mail.example.test"),
         Listener("10.89.44.101", 993, "imaps", "imap.example.test")]
+
+
+def test_the_mta_sts_policy_host_of_each_domain_is_probed_where_the_zone_points_it() -> None:
+    """mta-sts.<domain> has the addresses of the VIPs that front SMTP, the load balancers' when they hold one
+    (tier3.dns.zone): there, on 443, one listener per domain; not on the MX pair's relay VIP."""
+    base = topology()
+    relay = Vip("mx-relay", "10.89.44.102", "10.89.44.0/24", 53, (VipMember("mx1", 150), VipMember("mx2", 100)),
+                services=("smtp",))
+    mail = MailConfig("mail.example.test", "imap.example.test",
+                      domains=(MailDomain("Example.test"), MailDomain("example.org.")))
+    topo = dataclasses.replace(base, vips=(*base.vips, relay), mail=mail)
+    sts = [x for x in vip_listeners(topo) if x.kind == "https"]
+    assert sts == [Listener(VIP_ADDRESS, 443, "https", "mta-sts.example.test"),
+                   Listener(VIP_ADDRESS, 443, "https", "mta-sts.example.org")]
+    assert Listener("10.89.44.102", 25, "smtp-starttls", "mail.example.test") in vip_listeners(topo)
+    # with no load balancer holding an SMTP VIP, the MX pair's VIP is the door, and the policy host too
+    alone = dataclasses.replace(topo, vips=(relay,))
+    assert [x.address for x in vip_listeners(alone) if x.kind == "https"] == ["10.89.44.102"] * 2
 
 
 def test_the_site_probe_results_are_judged_as_tls_listener() -> None:

@@ -11,6 +11,9 @@ speak, per protocol:
 - imap: ``* OK [CAPABILITY IMAP4rev1 SASL-IR STARTTLS LOGINDISABLED] ...`` (``AUTH=PLAIN`` and no
   LOGINDISABLED with ``auth_before_tls``); CAPABILITY, STARTTLS, LOGOUT.
 - imaps: the handshake first, then ``* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ...``.
+- https (an MTA-STS policy host): the handshake first, then one HTTP/1.1 request: ``200 OK`` and a policy
+  for ``GET``/``HEAD /.well-known/mta-sts.txt`` with ``Host: mta-sts.<anything>``, ``404`` for anything else;
+  the request lines are kept in ``requests``.
 
 With ``proxy_protocol`` a server first reads a PROXY protocol v2 header (as Postfix's
 ``smtpd_upstream_proxy_protocol = haproxy`` listeners do), records the client it names in ``proxied``, and
@@ -140,7 +143,7 @@ class _Lines:
 
 @dataclass
 class MailServer:
-    """One listener: ``protocol`` smtp, lmtp, imap or imaps; ``tls`` None means no STARTTLS at all."""
+    """One listener: ``protocol`` smtp, lmtp, imap, imaps or https; ``tls`` None means no STARTTLS at all."""
 
     protocol: str
     tls: ssl.SSLContext | None
@@ -151,6 +154,7 @@ class MailServer:
     connections: int = 0
     handshakes: list[str] = field(default_factory=list)  # the version of each completed handshake
     proxied: list[tuple[str, int]] = field(default_factory=list)  # the source each PROXY v2 header named
+    requests: list[str] = field(default_factory=list)  # https: the request line and Host of each request
 
     def start(self) -> MailServer:
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -219,6 +223,8 @@ class MailServer:
                 return
             if self.protocol in ("smtp", "lmtp"):
                 self._smtp(conn)
+            elif self.protocol == "https":
+                self._https(conn)
             else:
                 self._imap(conn)
         except OSError:
@@ -258,6 +264,30 @@ class MailServer:
                 return
             else:
                 talk.send("502 5.5.2 Error: command not recognized")
+
+    def _https(self, conn: socket.socket) -> None:
+        tls = self._secure(conn)
+        if tls is None:
+            return
+        talk = _Lines(tls)
+        try:
+            request = talk.line()
+            headers = []
+            while (line := talk.line()) not in (None, ""):
+                headers.append(line)
+            if request is None:
+                return
+            host = next((h.split(":", 1)[1].strip() for h in headers if h.lower().startswith("host:")), "")
+            self.requests.append(f"{request} Host={host}")
+            method, path = [*request.split(" "), "", ""][:2]
+            found = method in ("GET", "HEAD") and path == "/.well-known/mta-sts.txt" and host.startswith("mta-sts.")
+            body = "version: STSv1\r\nmode: testing\r\nmx: mx.test.invalid\r\nmax_age: 604800\r\n" if found else ""
+            talk.send("HTTP/1.1 200 OK" if found else "HTTP/1.1 404 Not Found", "Content-Type: text/plain",
+                      f"Content-Length: {len(body)}", "Connection: close", "")
+            if method == "GET":
+                tls.sendall(body.encode())
+        finally:
+            tls.close()
 
     def _capabilities(self, secured: bool) -> str:
         caps = ["IMAP4rev1", "SASL-IR"]

@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tier3.parsers.tlsprobe import LISTENER_KINDS
 from tier3.probe.dialogue import (
+    MTA_STS_PATH,
     PROTOCOLS,
     has_keyword,
+    http_head,
     imap_auth_before_tls,
     imap_capabilities,
     name_matches,
@@ -80,6 +83,16 @@ def test_certificate_names(name: str, dns: list[str], ips: list[str], matches: b
 
 
 def test_every_listener_kind_is_a_row() -> None:
-    assert sorted(PROTOCOLS) == ["imap-starttls", "imaps", "lmtp-starttls", "smtp-starttls", "submission"]
-    assert [k for k, p in PROTOCOLS.items() if p.implicit_tls] == ["imaps"]
-    assert {k for k, p in PROTOCOLS.items() if not p.checks_auth} == {"imaps", "lmtp-starttls"}
+    assert sorted(PROTOCOLS) == ["https", "imap-starttls", "imaps", "lmtp-starttls", "smtp-starttls", "submission"]
+    assert [k for k, p in PROTOCOLS.items() if p.implicit_tls] == ["imaps", "https"]
+    assert {k for k, p in PROTOCOLS.items() if not p.checks_auth} == {"imaps", "lmtp-starttls", "https"}
+
+
+def test_the_parsers_read_every_kind_the_probe_speaks() -> None:
+    assert sorted(LISTENER_KINDS) == sorted(PROTOCOLS)
+
+
+def test_an_https_probe_asks_for_the_policy_of_the_name_and_closes() -> None:
+    assert http_head(MTA_STS_PATH, "mta-sts.example.net") == (
+        "HEAD /.well-known/mta-sts.txt HTTP/1.1\r\nHost: mta-sts.example.net\r\nUser-Agent: tier3-probe\r\n"
+        "Connection: close\r\n\r\n")

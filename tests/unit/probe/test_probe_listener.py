@@ -123,6 +123,36 @@ def test_imaps_reads_the_greeting_after_the_handshake(mail_server: StartServer, 
     assert found(record) == [("T3-OBS-TLS-001", f"{HOST}:{server.port}")]
 
 
+def test_https_policy_host_asks_for_the_policy_of_the_name(mail_server: StartServer, ca: ThrowawayCA,
+                                                           ca_file: Path) -> None:
+    """An MTA-STS policy host: TLS from the first byte, then a HEAD of the policy for the name; its certificate
+    must carry mta-sts.<domain>, and findings name the listener with that name (one address serves each
+    domain's)."""
+    policy_host = "mta-sts.test.invalid"
+    server = mail_server("https", cert=ca.issue("mta-sts", dns=(policy_host,)))
+    record = probe(server.port, "https", ca_file, name=policy_host)
+    assert (record["answered"], record["error"], record["banner"]) == (True, "", "HTTP/1.1 200 OK")
+    assert (record["starttls_offered"], record["auth_before_tls"], record["capabilities"]) == (None, [], [])
+    assert versions(record) == ALL_REFUSED_BELOW_1_2
+    assert (record["chain_verified"], record["name_matches"]) == (True, True)
+    assert found(record) == []
+    # the facts' connection asked once; the chain's and the versions' only shook hands
+    assert server.settled().requests == [f"HEAD /.well-known/mta-sts.txt HTTP/1.1 Host={policy_host}"]
+    # the service name's certificate does not name the policy host
+    wrong = mail_server("https")
+    assert found(probe(wrong.port, "https", ca_file, name=policy_host)) == [
+        ("T3-OBS-TLS-003", f"{HOST}:{wrong.port}/{policy_host}")]
+
+
+def test_https_policy_host_that_allows_tls_1_0_is_found(mail_server: StartServer, ca: ThrowawayCA,
+                                                        ca_file: Path) -> None:
+    server = mail_server("https", cert=ca.issue("mta-sts-old", dns=("mta-sts.test.invalid",)),
+                         oldest=ssl.TLSVersion.TLSv1)
+    record = probe(server.port, "https", ca_file, name="mta-sts.test.invalid")
+    assert versions(record)["TLSv1"] == "accepted"
+    assert found(record) == [("T3-OBS-TLS-001", f"{HOST}:{server.port}/mta-sts.test.invalid")]
+
+
 def test_lmtp_speaks_lhlo(mail_server: StartServer, ca_file: Path) -> None:
     server = mail_server("lmtp")
     record = probe(server.port, "lmtp-starttls", ca_file)

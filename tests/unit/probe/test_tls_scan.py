@@ -274,6 +274,17 @@ def test_aes128_sha_on_tls_1_2_is_outside_the_profile(openssl_server: StartOpenS
     assert finding.evidence["outside"] == {"TLSv1.2": ["TLS_RSA_WITH_AES_128_CBC_SHA"]}
 
 
+def test_an_https_policy_host_is_scanned_from_the_first_byte_and_named_with_its_name(
+        openssl_server: StartOpenSsl, rsa_cert: Issued, ca_file: Path) -> None:
+    """The MTA-STS policy host (kind https): TLS from the first byte as imaps; one address serves each domain's
+    mta-sts name, so its findings carry the name after the address."""
+    server = openssl_server("-cipher", "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256", "-no_tls1_3", cert=rsa_cert)
+    record = scan(server.port, kind="https", ca_file=ca_file, name="mta-sts.test.invalid")
+    assert (record["reachable"], record["error"], record["kind"]) == (True, "", "https")
+    assert versions(record) == {**ONLY_1_2_AND_1_3, "TLSv1.3": "refused"}
+    assert found([record]) == [("T3-OBS-TLS-007", f"{HOST}:{server.port}/mta-sts.test.invalid")]
+
+
 def test_a_1024_bit_dh_group_is_found_on_a_suite_of_the_profile(openssl_server: StartOpenSsl, rsa_cert: Issued,
                                                                  dh_1024: Path) -> None:
     server = openssl_server("-cipher", "DHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0",

@@ -123,7 +123,10 @@ def test_the_mta_sts_frontend_serves_each_policy_at_its_host_over_tls12(lab: tup
     config, derived = lab
     frontend = section(config, "mta_sts")
     assert "    mode http\n" in frontend
-    assert "    bind *:443 ssl crt /etc/haproxy/certs/mta-sts.pem ssl-min-ver TLSv1.2 alpn http/1.1\n" in frontend
+    intermediate_ecdhe = ("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305")
+    assert (f"    bind *:443 ssl crt /etc/haproxy/certs/mta-sts.pem ssl-min-ver TLSv1.2 ciphers {intermediate_ecdhe} "
+            "alpn http/1.1\n") in frontend
     served = re.findall(r"http-request return status 200 content-type text/plain file (\S+) if mta_sts_read "
                         r"mta_sts_path \{ req\.hdr\(host\),field\(1,:\),lower -m str (\S+) \}", frontend)
     assert served == [("/etc/haproxy/mta-sts/example.test.txt", "mta-sts.example.test"),

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tier3.check.declared import declared_objects
+from tier3.dns import zone as dns_zone
+from tier3.dns.zone import MTA_STS_HOST
 from tier3.errors import Tier3Error
 from tier3.evidence import VIP_KIND, EvidenceItem, manifest
 from tier3.inspect import InspectOptions, Kind, all_kinds
@@ -38,6 +40,7 @@ from tier3.inspect.topology import NAME as TOPOLOGY_KIND
 from tier3.inspect.topology import gathered, nothing_there
 from tier3.model import Finding, Location, Severity, Status, Topology
 from tier3.model.finding import utc_now
+from tier3.parsers.tlsprobe import listener_name
 from tier3.probe import Listener, probe_listeners
 from tier3.probe.dns import DEFAULT_TIMEOUT as DNS_TIMEOUT
 from tier3.probe.dns import DnsPlan, probe_dns, served_certificates, with_served_certificates
@@ -58,6 +61,9 @@ SERVICE_LISTENERS: dict[str, tuple[str, int, str]] = {
     "imap": ("imap-starttls", 143, "imap_hostname"),
     "imaps": ("imaps", 993, "imap_hostname"),
 }
+# the MTA-STS policy host (RFC 8461 3.3: https://mta-sts.<domain>/, the HTTPS port): roles/haproxy serves it
+# on the VIPs whose addresses the zone gives mta-sts.<domain> (tier3.dns.zone.records)
+MTA_STS_LISTENER = ("https", 443)
 # seconds per connect, read and handshake: above postscreen's greet wait (6 s), which a client it has
 # not seen before waits once for the end of the 220 greeting
 PROBE_TIMEOUT = 10.0
@@ -230,10 +236,21 @@ def _judge_topology(host: str, items: Sequence[EvidenceItem], earlier: Sequence[
     return found_findings, report
 
 
+def mta_sts_addresses(topology: Topology) -> set[str]:
+    """The VIP addresses the zone gives each ``mta-sts.<domain>`` (``tier3.dns.zone.fronting``: the VIPs
+    that front SMTP, the load balancers' when they hold one), where the policy host must answer."""
+    vips = [{"address": v.address, "services": list(v.services), "members": [{"host": m.host} for m in v.members]}
+            for v in topology.vips]
+    balancers = {h.name for h in topology.group("lb")}
+    return {str(v["address"]) for v in dns_zone.fronting(vips, dns_zone.SMTP_SERVICES, balancers)}
+
+
 def vip_listeners(topology: Topology, scope: Collection[str] | None = None) -> list[Listener]:
     """Every service of every declared VIP (of those with a member in ``scope``, the hosts checked, when
-    given), as the listeners to probe from the controller."""
+    given), as the listeners to probe from the controller; and on each VIP the zone points
+    ``mta-sts.<domain>`` at, the MTA-STS policy host of each mail domain (``MTA_STS_LISTENER``)."""
     mail = topology.mail
+    policy_hosts = mta_sts_addresses(topology) if mail is not None and mail.domains else set()
     out = []
     for vip in topology.vips:
         if scope is not None and not any(m.host in scope for m in vip.members):
@@ -244,6 +261,10 @@ def vip_listeners(topology: Topology, scope: Collection[str] | None = None) -> l
             kind, port, name_key = SERVICE_LISTENERS[service]
             name = getattr(mail, name_key) if mail is not None else ""
             out.append(Listener(vip.address, port, kind, name))
+        if mail is not None and vip.address in policy_hosts:
+            kind, port = MTA_STS_LISTENER
+            out += [Listener(vip.address, port, kind, f"{MTA_STS_HOST}.{d.name.rstrip('.').lower()}")
+                    for d in mail.domains]
     return out
 
 
@@ -266,8 +287,8 @@ def scan_gaps(records: Sequence[Mapping[str, Any]]) -> list[Finding]:
     of it): what was not measured is said, never a silent pass."""
     out = []
     for r in records:
-        host = f"[{r['address']}]" if ":" in str(r["address"]) else str(r["address"])
-        subject = f"{host}:{r['port']}"
+        subject = listener_name(str(r["address"]), int(r["port"]), str(r.get("kind")),
+                                str(r.get("server_hostname") or ""))
         failed = {v: s.get("detail", "") for v, s in (r.get("versions") or {}).items() if s.get("result") == "error"}
         why = r.get("error") if not r.get("reachable") else "; ".join(f"{v}: {d}" for v, d in failed.items())
         if why:

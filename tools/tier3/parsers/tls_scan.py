@@ -35,11 +35,11 @@ from typing import Any
 
 from tier3.errors import ParseError
 from tier3.parsers._records import field, iso_time, records
+from tier3.parsers.tlsprobe import LISTENER_KINDS, listener_name
 
 WHAT = "tier3 TLS scan records (a JSON list of objects with address, port, kind, reachable, versions, ...)"
 VERSIONS = ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 RESULTS = ("accepted", "refused", "error")
-LISTENER_KINDS = ("smtp-starttls", "submission", "imap-starttls", "imaps", "lmtp-starttls")
 
 
 @dataclass(frozen=True)
@@ -107,9 +107,8 @@ class ScannedListener:
 
     @property
     def name(self) -> str:
-        """``address:port``: how findings name the listener (as the probe's do)."""
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{host}:{self.port}"
+        """How findings name the listener, as the probe's do (``tlsprobe.listener_name``)."""
+        return listener_name(self.address, self.port, self.kind, self.server_hostname)
 
     def accepted(self, version: str) -> tuple[CipherSuite, ...]:
         """The suites accepted on ``version`` (none when it was refused, not tested or not scanned)."""

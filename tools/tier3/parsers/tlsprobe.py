@@ -12,10 +12,11 @@ list of them; the probe hands the same mapping over live)::
                      "not_before": "2026-12-01T11:00:00Z", "not_after": "2027-12-01T11:00:00Z"},
      "chain_verified": true, "verify_error": "", "name_matches": true}
 
-``starttls_offered`` is null for implicit TLS (``imaps``); ``tls`` null when no handshake was
-made; a version's ``result`` is ``accepted``, ``refused`` (the server would not) or ``untested``
-(the probe could not try it: ``detail`` says why); ``chain_verified``/``name_matches`` null when
-not known (no CA given, no handshake, or the chain failed before the name was checked).
+``starttls_offered`` is null for implicit TLS (``imaps``; ``https`` too, whose ``banner`` is the HTTP
+status line); ``tls`` null when no handshake was made; a version's ``result`` is ``accepted``,
+``refused`` (the server would not) or ``untested`` (the probe could not try it: ``detail`` says why);
+``chain_verified``/``name_matches`` null when not known (no CA given, no handshake, or the chain failed
+before the name was checked).
 Facts only: the rules of ``tier3.rules.observed.listener`` judge them.
 """
 
@@ -31,7 +32,16 @@ from tier3.parsers._records import field, iso_time, records
 WHAT = "tier3 TLS listener probe records (a JSON list of objects with address, port, kind, answered, ...)"
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 RESULTS = ("accepted", "refused", "untested")
-LISTENER_KINDS = ("smtp-starttls", "submission", "imap-starttls", "imaps", "lmtp-starttls")
+LISTENER_KINDS = ("smtp-starttls", "submission", "imap-starttls", "imaps", "lmtp-starttls", "https")
+NAMED_KINDS = ("https",)  # one address and port serves several names (each domain's mta-sts.<domain>)
+
+
+def listener_name(address: str, port: int, kind: str, server_hostname: str) -> str:
+    """How findings name a listener: ``address:port``, and ``/server_hostname`` after it for a kind whose
+    address and port serve several names (``NAMED_KINDS``), as ``tier3 inspect`` URLs write it."""
+    host = f"[{address}]" if ":" in address else address
+    named = f"/{server_hostname}" if kind in NAMED_KINDS and server_hostname else ""
+    return f"{host}:{port}{named}"
 
 
 @dataclass(frozen=True)
@@ -74,9 +84,8 @@ class ListenerFacts:
 
     @property
     def name(self) -> str:
-        """``address:port``: how findings name the listener."""
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{host}:{self.port}"
+        """How findings name the listener (``listener_name``)."""
+        return listener_name(self.address, self.port, self.kind, self.server_hostname)
 
 
 @dataclass(frozen=True)

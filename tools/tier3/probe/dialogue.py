@@ -5,6 +5,8 @@
 - IMAP (RFC 9051/3501): ``* OK [CAPABILITY IMAP4rev1 STARTTLS AUTH=PLAIN LOGINDISABLED] ready`` or a
   ``* CAPABILITY ...`` line; a server lets a client log in before TLS when it lists an ``AUTH=``
   mechanism, or when it does not list ``LOGINDISABLED`` (the LOGIN command is then allowed).
+- HTTPS (the MTA-STS policy host, RFC 8461 3.3): TLS from the first byte, then ``HEAD
+  /.well-known/mta-sts.txt`` for the name probed; the status line (``HTTP/1.1 200 OK``) is what it says.
 - Certificate names (RFC 6125, as OpenSSL checks them for a client): a DNS name matches a
   subjectAltName dNSName case-insensitively, a ``*`` only as the whole left-most label matching one
   label; an IP address matches an iPAddress entry; the subject CN is not used.
@@ -25,8 +27,8 @@ _IMAP_CAPS = re.compile(r"^\*\s+(?:OK\s+\[CAPABILITY\s+(?P<ok>[^\]]*)\]|CAPABILI
 class Protocol:
     """How one listener kind talks before TLS: a row of ``PROTOCOLS``."""
 
-    family: str  # "smtp" (SMTP, submission, LMTP) or "imap"
-    implicit_tls: bool  # TLS from the first byte (imaps)
+    family: str  # "smtp" (SMTP, submission, LMTP), "imap" or "http"
+    implicit_tls: bool  # TLS from the first byte (imaps, https)
     hello: str = ""  # EHLO or LHLO (smtp family)
     checks_auth: bool = True  # whether AUTH before TLS is a question (not for LMTP)
 
@@ -37,7 +39,14 @@ PROTOCOLS: dict[str, Protocol] = {
     "lmtp-starttls": Protocol("smtp", implicit_tls=False, hello="LHLO", checks_auth=False),
     "imap-starttls": Protocol("imap", implicit_tls=False),
     "imaps": Protocol("imap", implicit_tls=True, checks_auth=False),
+    "https": Protocol("http", implicit_tls=True, checks_auth=False),
 }
+MTA_STS_PATH = "/.well-known/mta-sts.txt"  # where an MTA-STS policy host serves the policy (RFC 8461 3.2)
+
+
+def http_head(path: str, host: str) -> str:
+    """The request an ``https`` probe sends once TLS is up: HEAD of ``path`` for ``host``, then close."""
+    return f"HEAD {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: tier3-probe\r\nConnection: close\r\n\r\n"
 
 
 def reply_line(line: str) -> tuple[int, bool, str] | None:

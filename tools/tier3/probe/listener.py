@@ -6,8 +6,9 @@ Only the address and port the caller gives are ever contacted, each connection w
 a line, ``MAX_LINES`` lines a reply). The connections, in order:
 
 1. the facts: the greeting, the capabilities before TLS (EHLO/LHLO, IMAP CAPABILITY), STARTTLS
-   (or implicit TLS for ``imaps``) and a handshake that verifies nothing, to read the certificate
-   and the version and cipher the defaults negotiate; then QUIT / LOGOUT;
+   (or implicit TLS for ``imaps`` and ``https``) and a handshake that verifies nothing, to read the
+   certificate and the version and cipher the defaults negotiate; then QUIT / LOGOUT (``https``: a
+   ``HEAD`` of the MTA-STS policy with ``Connection: close``, its status line kept as the banner);
 2. with a CA file: the same dialogue and a handshake verifying the chain against it (the name is
    checked apart, on the certificate, by ``dialogue.name_matches``, so that a wrong name and a wrong
    chain are told apart);
@@ -35,9 +36,11 @@ from typing import Any
 from tier3.dns.tlsa import spki_sha256
 from tier3.errors import Tier3Error
 from tier3.probe.dialogue import (
+    MTA_STS_PATH,
     PROTOCOLS,
     Protocol,
     has_keyword,
+    http_head,
     imap_auth_before_tls,
     imap_capabilities,
     name_matches,
@@ -229,15 +232,22 @@ def _tls_session(listener: Listener, context: ssl.SSLContext, timeout: float,
         sni = listener.server_hostname or None
         with context.wrap_socket(raw, server_hostname=sni) as tls:
             if proto.implicit_tls and plain is not None:
-                greeting = _Conversation(tls).line()
-                plain.banner = greeting.strip()
-                plain.capabilities = imap_capabilities(greeting) or ()
+                talk = _Conversation(tls)
+                if proto.family == "http":  # HTTP waits for the client: ask for the policy, read the status line
+                    tls.sendall(http_head(MTA_STS_PATH, listener.server_hostname or listener.address).encode("ascii"))
+                    plain.banner = talk.line().strip()
+                else:
+                    greeting = talk.line()
+                    plain.banner = greeting.strip()
+                    plain.capabilities = imap_capabilities(greeting) or ()
             yield tls
             _goodbye(tls, proto)
 
 
 def _goodbye(tls: ssl.SSLSocket, proto: Protocol) -> None:
-    """QUIT or LOGOUT, best effort: the server may already be gone."""
+    """QUIT or LOGOUT, best effort: the server may already be gone. HTTP was asked to close."""
+    if proto.family == "http":
+        return
     try:
         tls.sendall(b"QUIT\r\n" if proto.family == "smtp" else b"t3z LOGOUT\r\n")
     except OSError:

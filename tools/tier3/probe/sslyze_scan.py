@@ -73,6 +73,7 @@ OPPORTUNISTIC: dict[str, ProtocolWithOpportunisticTlsEnum | None] = {
     "submission": ProtocolWithOpportunisticTlsEnum.SMTP,
     "imap-starttls": ProtocolWithOpportunisticTlsEnum.IMAP,
     "imaps": None,
+    "https": None,
 }
 # name in the records -> sslyze's scan command; SSL 2.0 and 3.0 through nassl's legacy OpenSSL
 VERSION_COMMANDS: dict[str, ScanCommand] = {
