@@ -95,6 +95,19 @@ def _told(notification: dict[str, Any]) -> tuple[str, tuple[tuple[str, str], ...
                                                 for a in notification["alerts"]))
 
 
+def _wait_for_notification(lab: Lab, status: str, since: int) -> tuple[list[dict[str, Any]], float]:
+    """Wait until the sink holds a notification of the queue-depth alert with ``status``, after its first
+    ``since``; return the sink's notifications of that alert and the seconds it took. A group flushes every
+    group_interval, and a cluster peer sends what the peers before it should have sent only after its peer
+    timeout; a miss fails with what each Alertmanager says it sent, and what it logged."""
+    budget = _duration(lab.all_vars["tier3_monitoring"]["group_interval"]) + len(servers(lab)) * PEER_TIMEOUT_S + 10
+    try:
+        return wait_for(f"the {status} notification of {ALERT} at the sink", lambda: (
+            (mine := _mine(lab, since)) and any(n["status"] == status for n in mine) and mine), budget)
+    except pytest.fail.Exception as failed:
+        pytest.fail(f"{failed}\n{_delivery_state(lab, since)}")
+
+
 def test_prometheus_scrapes_every_target_and_alertmanager_is_one_cluster(lab: Lab) -> None:
     def all_up() -> list[dict[str, Any]] | None:
         targets = get_json(f"{prometheus(lab)}/api/v1/targets")["data"]["activeTargets"]
@@ -152,13 +165,7 @@ def test_a_queue_past_its_threshold_fires_the_alert_and_it_resolves_when_the_que
         # flushes of its group is never notified (Alertmanager's dedup stage: the receiver never knew of
         # it), and the group of an alert notified before (an earlier fill of the queue, in a drill or
         # another test) flushes only every group_interval, not after group_wait
-        budget = (_duration(lab.all_vars["tier3_monitoring"]["group_interval"])
-                  + len(servers(lab)) * PEER_TIMEOUT_S + 10)
-        try:
-            _, told_s = wait_for(f"the firing notification of {ALERT} at the sink", lambda: any(
-                n["status"] == "firing" for n in _mine(lab, started_notifications)), budget)
-        except pytest.fail.Exception as failed:
-            pytest.fail(f"{failed}\n{_delivery_state(lab, started_notifications)}")
+        _, told_s = _wait_for_notification(lab, "firing", started_notifications)
         print(f"firing notification at the sink {told_s:.0f} s after both Alertmanagers held the alert")
     finally:
         podman_exec("outside", "systemctl", "start", OUTSIDE_SINK)
@@ -186,14 +193,8 @@ RESOLVED: dict[str, int] = {}
 def test_the_receiver_got_one_firing_and_one_resolved_notification(lab: Lab) -> None:
     since = RESOLVED.get("sink_before_test")
     assert since is not None, "the queue-depth test did not get as far as the resolution"
-    # Alertmanager drops a resolved alert from its active list at once, but notifies it at the group's next
-    # flush (group_interval); a cluster peer would send it only after its peer timeout
-    budget = _duration(lab.all_vars["tier3_monitoring"]["group_interval"]) + len(servers(lab)) * PEER_TIMEOUT_S + 10
-    try:
-        mine, took_s = wait_for(f"the resolved notification of {ALERT} at the sink", lambda: (
-            (m := _mine(lab, since)) and any(n["status"] == "resolved" for n in m) and m), budget)
-    except pytest.fail.Exception as failed:  # what each Alertmanager says it sent, and what it logged
-        pytest.fail(f"{failed}\n{_delivery_state(lab, since)}")
+    # Alertmanager drops a resolved alert from its active list at once, but notifies it at the group's next flush
+    mine, took_s = _wait_for_notification(lab, "resolved", since)
     print(f"\nresolved notification at the sink {took_s:.0f} s after the alert left Alertmanager's active list")
     assert mine[0]["status"] == "firing", json.dumps(mine)
     assert mine[-1]["status"] == "resolved", json.dumps(mine)
