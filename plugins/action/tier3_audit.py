@@ -69,7 +69,8 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
                 site_result=site, drills_dir=Path(str(args["drills_dir"])) if args.get("drills_dir") else None,
                 extra_reports=tuple(Path(str(p)) for p in args.get("extra_reports") or ()),
                 signing_key=Path(str(args["signing_key"])).expanduser() if args.get("signing_key") else None,
-                today=today, command=str(args.get("command") or "ansible-playbook playbooks/audit.yml")))
+                today=today, command=str(args.get("command") or "ansible-playbook playbooks/audit.yml"),
+                hosts=tuple(str(h) for h in hosts)))
         except ValueError as exc:
             return {**result, "failed": True, "msg": f"today: {exc}"}
         except Tier3Error as exc:

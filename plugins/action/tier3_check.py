@@ -39,7 +39,10 @@ use_bundled()
 try:
     import tier3
     from tier3.check import (
+        DNS_KIND,
+        LISTENER_KIND,
         PROBE_TIMEOUT,
+        SCAN_KIND,
         HostCheck,
         check_report,
         collected_kinds,
@@ -52,6 +55,7 @@ try:
     )
     from tier3.check.bmc import BmcAccess, bmc_kinds_owed, item_records, read_bmc
     from tier3.check.declared import summary as declared_summary
+    from tier3.check.measured import unmeasured
     from tier3.check.textfile import findings_textfile
     from tier3.errors import Tier3Error
     from tier3.evidence import items_from_answer, kinds_owed
@@ -263,8 +267,11 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         site_findings, site_facts = judge_site(topology, checks, probe=probe, ca_file=ca_file,
                                       timeout=float(args.get("timeout") or PROBE_TIMEOUT), dns=plan, scope=scope,
                                       scanner=scanner)
-        report = check_report(checks, site_findings, source=source, probed=probe, extra_findings=lost,
-                              dns_probed=plan is not None and bool(plan.servers), topology=topology, checked=hosts,
+        # a rule of a kind the step did not measure did not run: "not evaluated", never a pass
+        left = unmeasured(topology, scope, probe=probe, scan=scanner is not None, dns=plan)
+        report = check_report(checks, site_findings, source=source, probed=LISTENER_KIND not in left,
+                              scanned=SCAN_KIND not in left, extra_findings=lost,
+                              dns_probed=DNS_KIND not in left, topology=topology, checked=hosts,
                               hardware_off={h for h in hosts if not self._checks_hardware(
                                   task_vars.get("hostvars", {}).get(h, {}))})
         written = self._write(report, args.get("report_dir"))
@@ -277,6 +284,7 @@ class ActionModule(ActionBase):  # type: ignore[misc]  # ansible ships no type h
         out: dict[str, Any] = {"changed": False, "summary": summary, "report_files": written,
                                "findings": [f.to_dict() for f in report.findings],
                                "checks": [c.rule_id for c in report.all_checks()], "facts": site_facts,
+                               "unmeasured": left,
                                "failed_rules": sorted({f"{f.rule_id} {f.subject}" for f in [*stop, *errors]})}
         if stop or errors:
             out["failed"] = True

@@ -114,6 +114,11 @@ def test_the_audit_of_the_healthy_lab_writes_every_file_and_each_checks_out(lab:
     # a rule with no evidence is not evaluated, never a pass: the lab's containers have no RAID or bonds
     md = next(r for r in report["results"] if r["rule_id"] == "T3-OBS-STO-001")
     assert md["outcome"] == "not evaluated"
+    # and says why: nothing in the lab declares an md array, and the bonds it declares are not looked for
+    assert md["message"].startswith("no audited host declares tier3_host.raid_arrays"), md["message"]
+    bond = next(r for r in report["results"] if r["rule_id"] == "T3-OBS-NET-010")
+    assert bond["outcome"] == "not evaluated", bond
+    assert "tier3_check_hardware is false" in bond["message"], bond
     # what the live hosts and the controller measured, and the drills the side effect ran
     transit = [r for r in report["results"] if r["area"] == "encryption in transit"]
     assert transit, report["summary"]

@@ -13,12 +13,27 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tier3.check import EVIDENCE_ERROR, check_report, judge_host, judge_site, once, unanswered, vip_listeners
+from tier3.check import (
+    DNS_KIND,
+    EVIDENCE_ERROR,
+    LISTENER_KIND,
+    SCAN_KIND,
+    check_report,
+    judge_host,
+    judge_site,
+    once,
+    unanswered,
+    vip_listeners,
+)
+from tier3.check.measured import unmeasured
 from tier3.errors import ParseError
 from tier3.evidence import EvidenceItem, items_from_answer, kinds_owed
 from tier3.model import Finding, Host, Severity, Status, Topology, Vip, VipMember
 from tier3.model.mail import MailConfig, MailDomain
 from tier3.probe import Listener
+from tier3.probe.dns import DnsPlan
+from tier3.probe.dns_expected import NameServer
+from tier3.validate import validate
 
 REAL = Path(__file__).resolve().parents[2] / "fixtures" / "real" / "mail"
 SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "docs" / "report.schema.json").read_text(encoding="utf-8"))
@@ -248,3 +263,17 @@ def test_one_finding_per_rule_and_object_when_two_outputs_say_the_same() -> None
         ("/dev/md0", "1 of 2 members; degraded", ["/proc/mdstat", "mdadm --detail /dev/md0"]),
         ("/dev/md1", "1 of 2", ["/proc/mdstat"]),
     ]
+
+
+def test_unmeasured_names_each_site_step_that_will_not_run_and_why() -> None:
+    topology = validate([str(Path(__file__).resolve().parents[3] / "inventory" / "example")]).topology
+    plan = DnsPlan(servers=(NameServer("fra1-dns1", "192.0.2.53"),), zones=())
+    assert unmeasured(topology, None, probe=True, scan=True, dns=plan) == {}
+    assert unmeasured(topology, {"fra1-mx1", "fra1-dns1"}, probe=False, scan=True, dns=plan) == {
+        LISTENER_KIND: "the VIP listeners were not probed (tier3_check_probe: false)",
+        SCAN_KIND: "the VIP listeners were not probed (tier3_check_probe: false)"}
+    assert set(unmeasured(topology, {"fra1-mx1"}, probe=True, scan=False, dns=plan)) == {SCAN_KIND, DNS_KIND}
+    assert unmeasured(topology, {"fra1-dns1"}, probe=True, scan=True, dns=plan) == dict.fromkeys(
+        (LISTENER_KIND, SCAN_KIND), "no audited host is a member of a VIP that serves a mail listener")
+    assert unmeasured(topology, None, probe=True, scan=True, dns=None) == {
+        DNS_KIND: "the DNS servers were not asked (the site step's dns: false)"}

@@ -3,7 +3,8 @@
 ``results`` walks the whole catalogue (``tier3.rules.RULES``) once. A rule with failed or errored
 findings gives one result per finding; a rule that ran and found nothing gives one ``pass`` (its pass
 findings, where it writes them, as a drill does, give one each); a rule that did not run, because no
-evidence of its kinds was collected, gives one ``not evaluated`` naming the kinds it needed. Findings
+evidence of its kinds was collected, gives one ``not evaluated`` that says why (``tier3.audit.coverage``:
+which hosts owed the kinds and did not give them, or which controller step did not measure them). Findings
 of no rule (``input``, ``evidence``: what could not be read) are ``error`` results of their own.
 
 ``apply_waivers`` then turns each failed result that a waiver names (rule id and subject, exactly) into
@@ -22,6 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from tier3.audit.coverage import Coverage, reason
 from tier3.audit.model import (
     Area,
     AuditReport,
@@ -70,6 +72,7 @@ class Collected:
     findings: tuple[Finding, ...]  # declared, observed, drills: every finding, pass ones included
     ran: frozenset[str]  # the ids of the rules that judged something (declared: all; observed: check's list)
     reached: frozenset[str] = frozenset()  # the hosts that gave evidence
+    coverage: Coverage | None = None  # who owed what, for the reason of each rule not evaluated
 
 
 def _host_of(finding: Finding, hosts: frozenset[str]) -> str:
@@ -106,8 +109,12 @@ def _rule_result(rule: Rule, outcome: Outcome, message: str) -> Result:
                   hint=rule.hint, controls=rule.controls)
 
 
-def not_evaluated_message(rule: Rule) -> str:
-    return f"no evidence of {', '.join(rule.kinds)} was collected: nothing to judge"
+def not_evaluated_message(rule: Rule, coverage: Coverage | None = None) -> str:
+    """Why ``rule`` did not run: who owed its evidence and did not give it, or the controller step that was off
+    (``tier3.audit.coverage``); without a ``coverage``, only which evidence it needed."""
+    if coverage is not None:
+        return reason(rule.kinds, coverage)
+    return f"no evidence of {', '.join(rule.kinds)} was collected"
 
 
 def results(collected: Collected, hosts: Iterable[str]) -> tuple[Result, ...]:
@@ -124,7 +131,7 @@ def results(collected: Collected, hosts: Iterable[str]) -> tuple[Result, ...]:
         elif rule.id in collected.ran:
             out.append(_rule_result(rule, Outcome.PASS, "judged; nothing found"))
         else:
-            out.append(_rule_result(rule, Outcome.NOT_EVALUATED, not_evaluated_message(rule)))
+            out.append(_rule_result(rule, Outcome.NOT_EVALUATED, not_evaluated_message(rule, collected.coverage)))
     for found in by_rule.values():  # no rule of the catalogue: input and evidence errors
         out.extend(_from_finding(f, None, names) for f in found)
     return sorted_results(out)

@@ -33,9 +33,10 @@ from tier3.audit.bundle import (
     signing_key,
     write_bundle,
 )
+from tier3.audit.coverage import Coverage, asked_of
 from tier3.audit.model import AuditReport, new_provenance
 from tier3.errors import Tier3Error
-from tier3.model import Finding
+from tier3.model import Finding, Topology
 from tier3.validate import validate
 
 CONTROLLER = "controller"
@@ -53,6 +54,7 @@ class AuditInputs:
     today: dt.date | None = None
     command: str = "ansible-playbook playbooks/audit.yml"
     options: Mapping[str, Any] = field(default_factory=dict)
+    hosts: tuple[str, ...] | None = None  # the hosts audited (the play's); None: those of host_results
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,25 @@ def _extra(paths: Sequence[Path]) -> tuple[list[Finding], set[str], list[RawItem
     return findings, ran, items
 
 
+def _steps(inputs: AuditInputs, topology: Topology, site: Mapping[str, Any], drills: Mapping[str, Any],
+           ) -> dict[str, str]:
+    """Each controller kind this run did not measure -> why (``tier3.audit.coverage.Coverage.steps``)."""
+    said = site.get("unmeasured")
+    steps = {str(k): str(v) for k, v in said.items()} if isinstance(said, Mapping) else {}
+    if not site:
+        steps.update(dict.fromkeys(("tls-listener", "tls-scan", "dns-answers"),
+                                   "the check's site step did not run (playbooks/check.yml's last play)"))
+    if not drills:
+        steps["drill"] = (f"no drill report in {inputs.drills_dir}: run a drill (tier3 drill NAME) before the audit"
+                          if inputs.drills_dir else "no drill reports were read (tier3_audit_drills_dir)")
+    if not inputs.extra_reports:
+        steps["archive"] = steps["archive-reconciliation"] = (
+            "tier3 archive verify's report was not given (tier3 audit runs it unless --no-archive; "
+            "playbooks/audit.yml reads it from tier3_audit_extra_reports)" if topology.group("archive") else
+            "the inventory has no archive hosts (group archive)")
+    return steps
+
+
 def audit_site(inputs: AuditInputs) -> AuditRun:
     from tier3.audit.controls import load_controls  # noqa: PLC0415
     from tier3.audit.diagram import site_svg  # noqa: PLC0415
@@ -149,7 +170,10 @@ def audit_site(inputs: AuditInputs) -> AuditRun:
     frameworks, controls = load_controls()
     findings = [*validation.findings, *observed, *drill_findings, *extra_findings]
     notes = [] if site else ["the live hosts were not read: no result of the check's site step"]
-    report = build(topology=topology, collected=Collected(tuple(findings), frozenset(ran), frozenset(reached)),
+    coverage = Coverage(topology, tuple(inputs.hosts if inputs.hosts is not None else sorted(inputs.host_results)),
+                        asked_of(inputs.host_results), steps=_steps(inputs, topology, site, drills))
+    report = build(topology=topology, collected=Collected(tuple(findings), frozenset(ran), frozenset(reached),
+                                                          coverage),
                    provenance=provenance, frameworks=frameworks, controls=controls,
                    today=inputs.today or dt.date.today(), evidence=manifest,
                    drills=drill_summaries(drills), notes=notes)
